@@ -1,0 +1,42 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Flame.Model;
+
+/// <summary>
+/// Multi-head causal self-attention (spec §1): no biases, no GQA, RoPE on q and k, scale 1/sqrt(head_dim),
+/// through scaled_dot_product_attention (flash attention on CUDA). q, k and v share one fused projection.
+/// </summary>
+public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
+{
+    readonly int _heads, _headDim;
+    readonly RotaryEmbedding _rope;
+    /// <summary>[3h, h]: rows 0..h-1 are q, then k, then v.</summary>
+    public readonly Parameter qkv;
+    /// <summary>[h, h]: the output projection.</summary>
+    public readonly Parameter proj;
+
+    public CausalSelfAttention(int hidden, int heads, RotaryEmbedding rope) : base(nameof(CausalSelfAttention))
+    {
+        _heads = heads;
+        _headDim = hidden / heads;
+        _rope = rope;
+        qkv = new Parameter(empty(3 * hidden, hidden));
+        proj = new Parameter(empty(hidden, hidden));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        long batch = x.shape[0], seq = x.shape[1], hidden = x.shape[2];
+        var packed = F.linear(x, qkv.to(x.dtype)).view(batch, seq, 3, _heads, _headDim).permute(2, 0, 3, 1, 4);
+        var q = _rope.Apply(packed[0]);
+        var k = _rope.Apply(packed[1]);
+        var v = packed[2];
+        var attended = F.scaled_dot_product_attention(q, k, v, is_casual: true);
+        var merged = attended.transpose(1, 2).reshape(batch, seq, hidden);
+        return F.linear(merged, proj.to(x.dtype)).MoveToOuterDisposeScope();
+    }
+}

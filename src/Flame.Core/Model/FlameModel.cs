@@ -1,0 +1,74 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Flame.Model;
+
+/// <summary>The model's forward result.</summary>
+/// <param name="Logits">[batch, seq, paddedVocab] in the compute dtype.</param>
+/// <param name="Moe">one entry per MoE layer, in layer order (routing decisions and losses).</param>
+/// <param name="LoadBalancingLoss">sum over MoE layers (each already scaled by its coefficient); 0 for dense models.</param>
+/// <param name="ZLoss">sum over MoE layers (each already scaled by its coefficient); 0 for dense models.</param>
+public sealed record ModelOutput(Tensor Logits, IReadOnlyList<MoeOutput> Moe, Tensor LoadBalancingLoss, Tensor ZLoss);
+
+/// <summary>
+/// A FLAME-MoE decoder (spec §1): token embedding, L pre-norm blocks (dense or MoE), final RMSNorm, and an
+/// untied output layer. Weights are fp32 masters; with <see cref="ComputeType"/> = BFloat16 each op casts
+/// its weight to bf16 while the router, norms and loss stay in fp32.
+/// </summary>
+public sealed class FlameModel : nn.Module<Tensor, ModelOutput>
+{
+    public ModelConfig Config { get; }
+    public readonly Parameter embedding;      // [paddedVocab, h]
+    public readonly TorchSharp.Modules.ModuleList<TransformerBlock> blocks;
+    public readonly RmsNorm final_norm;
+    public readonly Parameter output;         // [paddedVocab, h], untied from the embedding
+    readonly RotaryEmbedding rope;
+
+    public ScalarType ComputeType { get; set; } = ScalarType.Float32;
+
+    /// <summary>Builds and initialises the model on the CPU from the current torch seed, so the weights do not depend on the device.</summary>
+    public FlameModel(ModelConfig config) : base(nameof(FlameModel))
+    {
+        Config = config.Validate();
+        rope = new RotaryEmbedding(config.HeadDim, config.MaxPositions, config.RopeBase);
+        embedding = new Parameter(empty(config.PaddedVocab, config.Hidden));
+        blocks = new TorchSharp.Modules.ModuleList<TransformerBlock>();
+        for (int l = 0; l < config.Layers; l++) blocks.Add(new TransformerBlock(config, l, rope));
+        final_norm = new RmsNorm(config.Hidden, config.NormEps);
+        output = new Parameter(empty(config.PaddedVocab, config.Hidden));
+        RegisterComponents();
+        ModelInitializer.Initialize(this);
+    }
+
+    public IEnumerable<MoeLayer> MoeLayers => blocks.Where(b => b.moe is not null).Select(b => b.moe!);
+
+    public DispatchMode Dispatch
+    {
+        set { foreach (var m in MoeLayers) m.Dispatch = value; }
+    }
+
+    /// <param name="tokens">[batch, seq] int64 token ids.</param>
+    public override ModelOutput forward(Tensor tokens)
+    {
+        if (tokens.shape[1] > Config.MaxPositions)
+            throw new UserError($"sequence length {tokens.shape[1]} exceeds the model's max positions {Config.MaxPositions}");
+        var x = embedding.index_select(0, tokens.flatten()).view(tokens.shape[0], tokens.shape[1], -1).to(ComputeType);
+        var moe = new List<MoeOutput>();
+        foreach (var block in blocks)
+        {
+            var (hidden, routed) = block.forward(x);
+            x = hidden;
+            if (routed is not null) moe.Add(routed);
+        }
+        var logits = F.linear(final_norm.forward(x), output.to(ComputeType));
+        var zero = zeros(1, device: tokens.device).squeeze();
+        var balance = moe.Count == 0 ? zero : stack(moe.Select(m => m.LoadBalancingLoss)).sum();
+        var z = moe.Count == 0 ? zero : stack(moe.Select(m => m.ZLoss)).sum();
+        return new ModelOutput(logits, moe, balance, z);
+    }
+
+    /// <summary>Mean next-token cross-entropy in fp32 over every position.</summary>
+    public static Tensor LanguageModelLoss(Tensor logits, Tensor targets) =>
+        F.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), targets.reshape(-1));
+}

@@ -1,0 +1,31 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Flame.Model;
+
+/// <summary>
+/// SwiGLU FFN, fc2(silu(gate(x)) * up(x)) (spec §1), without biases. Used for dense layers and for
+/// the shared expert. Gate and up share one fused weight.
+/// </summary>
+public sealed class SwiGluFfn : nn.Module<Tensor, Tensor>
+{
+    /// <summary>[2F, h]: rows 0..F-1 are the gate, F..2F-1 the up projection.</summary>
+    public readonly Parameter gate_up;
+    /// <summary>[h, F]: the down projection.</summary>
+    public readonly Parameter down;
+
+    public SwiGluFfn(int hidden, int ffn) : base(nameof(SwiGluFfn))
+    {
+        gate_up = new Parameter(empty(2 * ffn, hidden));
+        down = new Parameter(empty(hidden, ffn));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var halves = F.linear(x, gate_up.to(x.dtype)).chunk(2, dim: -1);
+        return F.linear(F.silu(halves[0]) * halves[1], down.to(x.dtype)).MoveToOuterDisposeScope();
+    }
+}

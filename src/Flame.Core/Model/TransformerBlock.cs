@@ -1,0 +1,36 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Flame.Model;
+
+/// <summary>
+/// A pre-norm decoder block (spec §1): x += Attn(RMSNorm(x)); x += FFN(RMSNorm(x)), where the FFN is
+/// a dense SwiGLU or an MoE layer. Returns the MoE layer's output too, or null for a dense block.
+/// </summary>
+public sealed class TransformerBlock : nn.Module<Tensor, (Tensor Hidden, MoeOutput? Moe)>
+{
+    public readonly RmsNorm attention_norm;
+    public readonly CausalSelfAttention attention;
+    public readonly RmsNorm ffn_norm;
+    public readonly SwiGluFfn? ffn;
+    public readonly MoeLayer? moe;
+
+    public TransformerBlock(ModelConfig config, int layer, RotaryEmbedding rope) : base(nameof(TransformerBlock))
+    {
+        attention_norm = new RmsNorm(config.Hidden, config.NormEps);
+        attention = new CausalSelfAttention(config.Hidden, config.Heads, rope);
+        ffn_norm = new RmsNorm(config.Hidden, config.NormEps);
+        if (config.IsMoeLayer(layer)) moe = new MoeLayer(config);
+        else ffn = new SwiGluFfn(config.Hidden, config.DenseFfn);
+        RegisterComponents();
+    }
+
+    public override (Tensor Hidden, MoeOutput? Moe) forward(Tensor x)
+    {
+        x = x + attention.forward(attention_norm.forward(x));
+        var normed = ffn_norm.forward(x);
+        if (moe is null) return (x + ffn!.forward(normed), null);
+        var routed = moe.forward(normed);
+        return (x + routed.Output, routed);
+    }
+}
