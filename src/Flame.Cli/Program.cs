@@ -1,10 +1,9 @@
-using Flame.Model;
-using static TorchSharp.torch;
-manual_seed(1);
-var m = new FlameModel(ModelPresets.Demo);
-foreach (var (n, p) in m.named_parameters()) Console.WriteLine($"{n} {string.Join("x", p.shape)}");
-var ids = randint(0, 8000, [2, 16]);
-var o = m.forward(ids);
-Console.WriteLine($"{string.Join("x", o.Logits.shape)} lb={o.LoadBalancingLoss.item<float>()} z={o.ZLoss.item<float>()}");
-var loss = FlameModel.LanguageModelLoss(o.Logits[.., ..^1], ids[.., 1..]);
-Console.WriteLine(loss.item<float>());
+using System.CommandLine;
+using Flame.Cli;
+using Flame.Cli.Commands;
+
+// The CLI only parses and calls into Flame.Core; each command group lives in Commands/.
+var root = new RootCommand("Flame: train and study Mixture-of-Experts language models (FLAME-MoE in .NET)");
+root.Subcommands.Add(ModelCommands.Create());
+root.Subcommands.Add(BenchCommands.Create());
+return CommandRunner.Run(root, args);

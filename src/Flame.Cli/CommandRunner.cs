@@ -1,0 +1,29 @@
+using System.CommandLine;
+using Flame;
+
+namespace Flame.Cli;
+
+/// <summary>Runs a parsed command; a user's mistake becomes one line on stderr and exit code 2, never a stack trace.</summary>
+public static class CommandRunner
+{
+    public const int UserErrorExitCode = 2;
+
+    public static int Run(RootCommand root, string[] args)
+    {
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+            return UserErrorExitCode;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (UserError e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UserErrorExitCode;
+        }
+    }
+}
