@@ -38,7 +38,7 @@ public sealed class FlameModel : nn.Module<Tensor, ModelOutput>
         final_norm = new RmsNorm(config.Hidden, config.NormEps);
         output = new Parameter(empty(config.PaddedVocab, config.Hidden));
         RegisterComponents();
-        ModelInitializer.Initialize(this);
+        ModelInitializer.Initialize(this, config);
     }
 
     public IEnumerable<MoeLayer> MoeLayers => blocks.Where(b => b.moe is not null).Select(b => b.moe!);

@@ -10,12 +10,12 @@ namespace Flame.Model;
 /// </summary>
 public static class ModelInitializer
 {
-    public static void Initialize(FlameModel model)
+    /// <summary>Initialises any module of a model built from <paramref name="c"/> (the whole model or one layer).</summary>
+    public static void Initialize(nn.Module module, ModelConfig c)
     {
-        var c = model.Config;
         double std = c.InitStd, outputStd = c.InitStd / Math.Sqrt(2.0 * c.Layers);
         using var noGrad = no_grad();
-        foreach (var (name, p) in model.named_parameters())
+        foreach (var (name, p) in module.named_parameters())
         {
             if (name.EndsWith("norm.weight")) continue; // stays 1
             bool isOutputProjection = name.EndsWith("attention.proj") || name.EndsWith(".down");
