@@ -9,7 +9,7 @@ namespace Flame.Benchmarking;
 /// <summary>What `flame bench step` measures.</summary>
 public sealed record StepBenchmarkOptions(
     ModelConfig Model, Device Device, int MicroBatch, int Sequence, int Steps = 5, int Warmup = 2,
-    DispatchMode Dispatch = DispatchMode.Grouped, long Seed = 1234);
+    DispatchMode Dispatch = DispatchMode.Grouped, ScalarType? ComputeType = null, long Seed = 1234);
 
 public sealed record StepBenchmarkResult(
     string Preset, string Device, string Dtype, string Dispatch, int MicroBatch, int Sequence, int Steps,
@@ -31,7 +31,8 @@ public static class StepBenchmark
         using var model = new FlameModel(o.Model);
         model.to(o.Device);
         bool cuda = o.Device.type == DeviceType.CUDA;
-        model.ComputeType = cuda ? ScalarType.BFloat16 : ScalarType.Float32;
+        // bf16 compute with fp32 masters on CUDA, fp32 on CPU (spec §2), unless asked otherwise.
+        model.ComputeType = o.ComputeType ?? (cuda ? ScalarType.BFloat16 : ScalarType.Float32);
         model.Dispatch = o.Dispatch;
         var parameters = model.parameters().ToList();
         using var optimizer = optim.AdamW(parameters, lr: 3e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01);
