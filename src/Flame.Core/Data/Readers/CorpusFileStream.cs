@@ -11,11 +11,12 @@ public static class CorpusFileStream
     /// <summary>The file name without a compression suffix, to decide the format by (data.jsonl.zst is jsonl).</summary>
     public static string FormatName(string path) => IsZstd(path) ? path[..path.LastIndexOf('.')] : path;
 
-    public static Stream Open(string path)
+    public static Stream Open(string path, CorpusReadLog? log = null)
     {
         FileStream file;
         try { file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserError($"{path}: cannot open ({e.Message})"); }
-        return IsZstd(path) ? new ZstdCheckedStream(path, file) : file;
+        Stream counted = log is null ? file : new CountingStream(file, log);
+        return IsZstd(path) ? new ZstdCheckedStream(path, counted) : counted;
     }
 }

@@ -11,9 +11,9 @@ namespace Flame.Data.Readers;
 /// </summary>
 public static class JsonlReader
 {
-    public static IEnumerable<TextDocument> Read(string path, CorpusReadOptions options, BadRecordCounter bad)
+    public static IEnumerable<TextDocument> Read(string path, CorpusReadOptions options, CorpusReadLog log)
     {
-        using var stream = CorpusFileStream.Open(path);
+        using var stream = CorpusFileStream.Open(path, log);
         var lines = new Utf8LineReader(stream);
         var field = Encoding.UTF8.GetBytes(options.TextField);
         long lineNumber = 0, before = 0;
@@ -28,7 +28,7 @@ public static class JsonlReader
             {
                 var message = $"{path}:{lineNumber}: {problem}";
                 if (!options.SkipBad) throw new UserError(message + " (use --skip-bad to skip such lines)");
-                bad.Add(message);
+                log.Skip(message);
                 continue;
             }
             yield return new TextDocument(text!, path, lineNumber, raw);

@@ -6,9 +6,9 @@ namespace Flame.Data.Readers;
 /// <summary>Streams the text column of a Parquet file (Hugging Face datasets) one row group at a time; null cells are bad records.</summary>
 public static class ParquetTextReader
 {
-    public static IEnumerable<TextDocument> Read(string path, CorpusReadOptions options, BadRecordCounter bad)
+    public static IEnumerable<TextDocument> Read(string path, CorpusReadOptions options, CorpusReadLog log)
     {
-        using var stream = CorpusFileStream.Open(path);
+        using var stream = CorpusFileStream.Open(path, log);
         ParquetReader reader;
         try { reader = ParquetReader.CreateAsync(stream).GetAwaiter().GetResult(); }
         catch (Exception e) when (e is not UserError) { throw new UserError($"{path}: not a readable Parquet file ({e.Message})"); }
@@ -32,7 +32,7 @@ public static class ParquetTextReader
                     if (cell is string text) { yield return new TextDocument(text, path, row, System.Text.Encoding.UTF8.GetByteCount(text)); continue; }
                     var message = $"{path}: row {row} has no text (null \"{options.TextField}\")";
                     if (!options.SkipBad) throw new UserError(message + " (use --skip-bad to skip such rows)");
-                    bad.Add(message);
+                    log.Skip(message);
                 }
             }
         }

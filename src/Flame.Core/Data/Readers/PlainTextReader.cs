@@ -7,11 +7,11 @@ public static class PlainTextReader
 {
     static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    public static IEnumerable<TextDocument> Read(string path, CorpusReadOptions options, BadRecordCounter bad)
+    public static IEnumerable<TextDocument> Read(string path, CorpusReadOptions options, CorpusReadLog log)
     {
         string? text;
         long raw;
-        using (var stream = CorpusFileStream.Open(path))
+        using (var stream = CorpusFileStream.Open(path, log))
         using (var buffer = new MemoryStream())
         {
             stream.CopyTo(buffer);
@@ -21,7 +21,7 @@ public static class PlainTextReader
             {
                 var message = $"{path}: invalid UTF-8";
                 if (!options.SkipBad) throw new UserError(message + " (use --skip-bad to skip such files)");
-                bad.Add(message);
+                log.Skip(message);
                 text = null;
             }
         }

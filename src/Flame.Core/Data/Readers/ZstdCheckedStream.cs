@@ -6,7 +6,7 @@ namespace Flame.Data.Readers;
 /// Zstandard decompression that notices truncation: ZstdSharp stops quietly when the input ends in the
 /// middle of a frame, so this checks that the last frame was complete and otherwise names the file.
 /// </summary>
-sealed class ZstdCheckedStream(string path, FileStream file) : Stream
+sealed class ZstdCheckedStream(string path, Stream file) : Stream
 {
     readonly DecompressionStream _inner = new(file, 1 << 17, checkEndOfStream: true, leaveOpen: false);
 
@@ -25,7 +25,7 @@ sealed class ZstdCheckedStream(string path, FileStream file) : Stream
     public override bool CanSeek => false;
     public override bool CanWrite => false;
     public override long Length => throw new NotSupportedException();
-    public override long Position { get => file.Position; set => throw new NotSupportedException(); }
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
     public override void Flush() { }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
