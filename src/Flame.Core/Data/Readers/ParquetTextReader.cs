@@ -16,7 +16,6 @@ public static class ParquetTextReader
         {
             var field = reader.Schema.GetDataFields().FirstOrDefault(f => f.Name == options.TextField)
                 ?? throw new UserError($"{path}: no column \"{options.TextField}\" (columns: {string.Join(", ", reader.Schema.GetDataFields().Select(f => f.Name))})");
-            if (field.ClrType != typeof(string)) throw new UserError($"{path}: column \"{options.TextField}\" holds {field.ClrType.Name}, not strings");
             long row = 0;
             for (int g = 0; g < reader.RowGroupCount; g++)
             {
@@ -24,7 +23,8 @@ public static class ParquetTextReader
                 using (var group = reader.OpenRowGroupReader(g))
                 {
                     data = new string?[checked((int)group.RowCount)];
-                    group.ReadAsync(field, data.AsMemory()!, null).AsTask().GetAwaiter().GetResult();
+                    try { group.ReadAsync(field, data.AsMemory()!, null).AsTask().GetAwaiter().GetResult(); }
+                    catch (Exception e) when (e is not UserError) { throw new UserError($"{path}: column \"{options.TextField}\" of row group {g} cannot be read as text ({e.Message})"); }
                 }
                 foreach (var cell in data)
                 {
