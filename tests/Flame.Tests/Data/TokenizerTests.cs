@@ -73,6 +73,24 @@ public class TokenizerTests
         }
     }
 
+    /// <summary>
+    /// Fixtures/demo-tokenizer-ids.json holds texts with the ids the demo tokenizer gives them; the same file
+    /// is what Hugging Face `tokenizers` is checked against elsewhere (see data/demo/README.md).
+    /// </summary>
+    [Fact]
+    public void DemoTokenizerMatchesItsFixture()
+    {
+        var demo = TokenizerLoader.Load("demo");
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "Fixtures", "demo-tokenizer-ids.json")));
+        Assert.True(doc.RootElement.GetArrayLength() >= 10);
+        foreach (var entry in doc.RootElement.EnumerateArray())
+        {
+            var text = entry.GetProperty("text").GetString()!;
+            var ids = entry.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()).ToArray();
+            Assert.Equal(ids, demo.Encode(text));
+        }
+    }
+
     // Known ids from OpenAI's tiktoken for these encodings.
     [Theory]
     [InlineData("cl100k_base", new[] { 15339, 1917 }, 100257, 100277)]
