@@ -37,4 +37,18 @@ public class DataCommandTests
         Assert.Equal(2, Run("data", "prepare", "--tokenizer", dir.File("no-tokenizer.json"), "--output", dir.File("ds")));
         Assert.Empty(Directory.GetFiles(dir.Path));
     }
+
+    [Fact]
+    public void TokenizerTrainWritesALoadableTokenizerJson()
+    {
+        using var dir = new TempFolder();
+        var input = CorpusFiles.Jsonl(dir, "t.jsonl", CorpusFiles.Doc("low lower lowest"), CorpusFiles.Doc("new newer newest"));
+        var output = dir.File("tokenizer.json");
+        Assert.Equal(0, Run("tokenizer", "train", "--input", input, "--vocab-size", "270", "--output", output));
+        var tokenizer = Flame.Data.Tokenization.TokenizerLoader.Load(output);
+        Assert.Equal(0, tokenizer.EndOfDocumentId);
+        Assert.True(tokenizer.VocabSize is > 257 and <= 270);
+        Assert.Equal("lowest newer", tokenizer.Decode(tokenizer.Encode("lowest newer")));
+        Assert.Equal(2, Run("tokenizer", "train", "--input", input, "--vocab-size", "100", "--output", output));
+    }
 }

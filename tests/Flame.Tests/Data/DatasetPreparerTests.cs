@@ -83,4 +83,16 @@ public class DatasetPreparerTests
         Assert.Equal(before, File.ReadAllBytes(dir.File("out.idx")));
         Assert.Equal(["cut.jsonl.zst", "good.jsonl", "out.bin", "out.idx"], dir.Entries());
     }
+
+    [Fact]
+    public void CancelledRunLeavesNoDataset()
+    {
+        using var dir = new TempFolder();
+        var input = CorpusFiles.Jsonl(dir, "c.jsonl", Enumerable.Range(0, 100).Select(i => CorpusFiles.Doc($"doc {i}")).ToArray());
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => DatasetPreparer.Run(
+            new PrepareOptions([input], Demo, dir.File("out"), new CorpusReadOptions(), 2, 3), null, cancel.Token));
+        Assert.Equal(["c.jsonl"], dir.Entries());
+    }
 }
