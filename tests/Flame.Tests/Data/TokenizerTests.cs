@@ -27,6 +27,17 @@ public class TokenizerTests
     }
 
     [Fact]
+    public void LongestAddedTokenWinsAsInHuggingFace()
+    {
+        var trained = BpeTrainer.Train(["aa aa aa"], new BpeTrainerOptions(VocabSize: 259));
+        var specials = new Dictionary<string, int>(trained.SpecialTokens) { ["  "] = 259, ["    "] = 260 };
+        var tokenizer = TokenizerLoader.FromModel(trained with { SpecialTokens = specials }, "spaces");
+        // "a", then four spaces as the single longest added token (not two 2-space tokens), then "a".
+        Assert.Equal([1 + 'a', 260, 1 + 'a'], tokenizer.Encode("a    a"));
+        Assert.Equal([1 + 'a', 259, 1 + 'a'], tokenizer.Encode("a  a"));
+    }
+
+    [Fact]
     public void TrainingIsDeterministic()
     {
         var texts = new[] { "the cat sat on the mat", "the dog sat", "cats and dogs" };

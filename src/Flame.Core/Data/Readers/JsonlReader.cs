@@ -60,8 +60,8 @@ public static class JsonlReader
                 else reader.Skip();
             }
             if (reader.TokenType != JsonTokenType.EndObject) return "malformed JSON";
-            // Anything after the object other than whitespace is a second value on the line.
-            if (reader.Read()) return "malformed JSON (more than one value on the line)";
+            // A second value after the object makes the reader throw (reported as malformed below).
+            reader.Read();
             if (!seen) return $"no \"{fieldName}\" field";
             text = found;
             return null;

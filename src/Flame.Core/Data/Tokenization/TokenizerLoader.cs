@@ -39,14 +39,18 @@ public static class TokenizerLoader
 
     public static TextTokenizer FromModel(BpeModel model, string name, bool nfc = false)
     {
+        // Longest first: the pre-tokenizer tries added tokens in this order, and Hugging Face matches the
+        // longest one (GPT-NeoX adds runs of 2..24 spaces as tokens).
+        var specials = model.SpecialTokens.OrderByDescending(t => t.Key.Length).ThenBy(t => t.Key, StringComparer.Ordinal)
+            .ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
         BpeTokenizer bpe;
         try
         {
             bpe = BpeTokenizer.Create(new BpeOptions(model.Vocabulary.Where(v => !model.SpecialTokens.ContainsKey(v.Key)))
             {
                 Merges = model.Merges.Select(m => m.Left + " " + m.Right),
-                SpecialTokens = model.SpecialTokens.Count > 0 ? model.SpecialTokens : null,
-                PreTokenizer = Gpt2PreTokenizer.Create(model.SpecialTokens.Count > 0 ? model.SpecialTokens : null),
+                SpecialTokens = specials.Count > 0 ? specials : null,
+                PreTokenizer = Gpt2PreTokenizer.Create(specials.Count > 0 ? specials : null),
                 Normalizer = nfc ? new NfcNormalizer() : null,
                 ByteLevel = true,
             });
