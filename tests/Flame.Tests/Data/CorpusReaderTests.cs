@@ -93,12 +93,12 @@ public class CorpusReaderTests
     public sealed class Row { public string? text { get; set; } public int id { get; set; } }
 
     [Fact]
-    public void ParquetTextColumnStreamsRows()
+    public async Task ParquetTextColumnStreamsRows()
     {
         using var dir = new TempFolder();
         var path = dir.File("d.parquet");
-        using (var stream = File.Create(path))
-            ParquetSerializer.SerializeAsync(new[] { new Row { text = "alpha", id = 1 }, new Row { text = "beta", id = 2 } }, stream).GetAwaiter().GetResult();
+        await using (var stream = File.Create(path))
+            await ParquetSerializer.SerializeAsync(new[] { new Row { text = "alpha", id = 1 }, new Row { text = "beta", id = 2 } }, stream);
         Assert.Equal(["alpha", "beta"], Read(path).Select(d => d.Text));
         var e = Assert.Throws<UserError>(() => Read(path, new CorpusReadOptions("body")));
         Assert.Contains("no column \"body\"", e.Message);
