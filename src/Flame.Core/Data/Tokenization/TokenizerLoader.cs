@@ -27,7 +27,7 @@ public static class TokenizerLoader
         var tiktoken = TiktokenTokenizer.CreateForEncoding(encoding);
         // The special tokens sit at the top of both encodings (cl100k_base: 100277 ids, o200k_base: 200019).
         int vocab = tiktoken.SpecialTokens!.Values.Max() + 1;
-        return new TextTokenizer(tiktoken, encoding, vocab, tiktoken.SpecialTokens![EndOfText]);
+        return new TextTokenizer(() => TiktokenTokenizer.CreateForEncoding(encoding), encoding, vocab, tiktoken.SpecialTokens![EndOfText]);
     }
 
     public static TextTokenizer FromFile(string path)
@@ -43,18 +43,15 @@ public static class TokenizerLoader
         // longest one (GPT-NeoX adds runs of 2..24 spaces as tokens).
         var specials = model.SpecialTokens.OrderByDescending(t => t.Key.Length).ThenBy(t => t.Key, StringComparer.Ordinal)
             .ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
-        BpeTokenizer bpe;
-        try
+        BpeTokenizer Create() => BpeTokenizer.Create(new BpeOptions(model.Vocabulary.Where(v => !specials.ContainsKey(v.Key)))
         {
-            bpe = BpeTokenizer.Create(new BpeOptions(model.Vocabulary.Where(v => !model.SpecialTokens.ContainsKey(v.Key)))
-            {
-                Merges = model.Merges.Select(m => m.Left + " " + m.Right),
-                SpecialTokens = specials.Count > 0 ? specials : null,
-                PreTokenizer = Gpt2PreTokenizer.Create(specials.Count > 0 ? specials : null),
-                Normalizer = nfc ? new NfcNormalizer() : null,
-                ByteLevel = true,
-            });
-        }
+            Merges = model.Merges.Select(m => m.Left + " " + m.Right),
+            SpecialTokens = specials.Count > 0 ? specials : null,
+            PreTokenizer = Gpt2PreTokenizer.Create(specials.Count > 0 ? specials : null),
+            Normalizer = nfc ? new NfcNormalizer() : null,
+            ByteLevel = true,
+        });
+        try { Create(); }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or KeyNotFoundException or FormatException)
         {
             throw new UserError($"{name}: tokenizer cannot be built ({e.Message})");
@@ -62,6 +59,6 @@ public static class TokenizerLoader
         int eod = model.SpecialTokens.TryGetValue(EndOfText, out var id) ? id
             : model.Vocabulary.TryGetValue(EndOfText, out id) ? id
             : model.SpecialTokens.Count > 0 ? model.SpecialTokens.Values.Min() : 0;
-        return new TextTokenizer(bpe, name, model.VocabSize, eod);
+        return new TextTokenizer(Create, name, model.VocabSize, eod);
     }
 }
