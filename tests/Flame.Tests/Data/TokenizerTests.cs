@@ -116,6 +116,31 @@ public class TokenizerTests
     }
 
     [Fact]
+    public void DemoTokenizerFitsTheDemoModelPreset() =>
+        Assert.Equal(Flame.Model.ModelPresets.Get("demo").VocabSize, TokenizerLoader.Load("demo").VocabSize);
+
+    [Fact]
+    public void PairMergesAndNfcNormalizerAreRead()
+    {
+        // Newer `tokenizers` write merges as ["a", "b"] pairs; GPT-NeoX's file declares an NFC normalizer.
+        using var dir = new TempFolder();
+        var model = BpeTrainer.Train(["caf\u00e9 caf\u00e9 caf\u00e9"], new BpeTrainerOptions(266));
+        var path = dir.File("tokenizer.json");
+        TokenizerJsonWriter.Write(path, model);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        var merges = json["model"]!["merges"]!.AsArray();
+        var pairs = new System.Text.Json.Nodes.JsonArray(merges.Select(m => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonArray(m!.GetValue<string>().Split(' ').Select(x => (System.Text.Json.Nodes.JsonNode)x!).ToArray())).ToArray());
+        json["model"]!["merges"] = pairs;
+        json["normalizer"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "NFC" };
+        File.WriteAllText(path, json.ToJsonString());
+        var loaded = TokenizerLoader.Load(path);
+        var plain = TokenizerLoader.FromModel(model, "string merges");
+        Assert.Equal(plain.Encode("caf\u00e9"), loaded.Encode("caf\u00e9"));
+        Assert.Equal(loaded.Encode("caf\u00e9"), loaded.Encode("cafe\u0301")); // decomposed é composes first
+        Assert.NotEqual(plain.Encode("caf\u00e9"), plain.Encode("cafe\u0301"));
+    }
+
+    [Fact]
     public void UnreadableTokenizerFilesAreNamed()
     {
         using var dir = new TempFolder();
