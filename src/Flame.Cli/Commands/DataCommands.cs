@@ -103,7 +103,11 @@ public static class DataCommands
         var ids = data.GetSequence(data.DocumentIndex(document)).Take(count).ToArray();
         AnsiConsole.MarkupLineInterpolated($"[bold]document {document}[/], first {ids.Length} ids: {string.Join(' ', ids)}");
         var tokenizer = TokenizerLoader.Load(tokenizerName ?? "demo");
-        if (tokenizerName is null && ids.Any(id => id >= tokenizer.VocabSize)) return;
+        if (tokenizerName is null && ids.Any(id => id >= tokenizer.VocabSize))
+        {
+            AnsiConsole.MarkupLine("(ids beyond the demo vocabulary: pass --tokenizer to decode them)");
+            return;
+        }
         AnsiConsole.MarkupLineInterpolated($"decoded with {tokenizer.Name}: [italic]{tokenizer.Decode(ids)}[/]");
     }
 }

@@ -135,16 +135,13 @@ public class SampleStreamTests
         var b = Dataset(dir, "b", Enumerable.Range(0, 10).Select(_ => new[] { 2, 2, 2, 0 }).ToArray());
         Assert.Equal([(1.0, a)], DataPath.Parse([a]).Parts);
         var path = DataPath.Parse(["0.5", a, "0.5", b]);
-        var opened = new List<IDisposable>();
-        try
+        using (var source = path.Open(new GptSampleOptions(3, SplitWeights: [1, 0, 0], Samples: 20)))
         {
-            var source = path.Open(new GptSampleOptions(3, SplitWeights: [1, 0, 0], Samples: 20), opened);
             Assert.Equal(20, source.Count);
             var firstTokens = Enumerable.Range(0, 20).Select(i => source.GetSample(i).First(t => t != 0)).ToList();
             Assert.Equal(10, firstTokens.Count(t => t == 1));
             Assert.Equal(10, firstTokens.Count(t => t == 2));
         }
-        finally { opened.ForEach(d => d.Dispose()); }
         Assert.Throws<UserError>(() => DataPath.Parse(["0.5", a, "x"]));
     }
 

@@ -28,11 +28,25 @@ public sealed record DataPath(IReadOnlyList<(double Weight, string Prefix)> Part
     /// (weight share of the total plus 0.5% slack, repeating epochs as needed); without one, the blend is
     /// as long as the datasets allow without repeating any.
     /// </summary>
-    public ISampleSource Open(GptSampleOptions options, List<IDisposable> opened)
+    public OpenedSamples Open(GptSampleOptions options)
     {
-        double total = Parts.Sum(p => p.Weight);
-        var readers = Parts.Select(p => { var r = IndexedDatasetReader.Open(p.Prefix); opened.Add(r); return r; }).ToList();
+        var readers = new List<IndexedDatasetReader>();
+        try
+        {
+            foreach (var part in Parts) readers.Add(IndexedDatasetReader.Open(part.Prefix));
+            return new OpenedSamples(Build(readers, options), readers);
+        }
+        catch
+        {
+            readers.ForEach(r => r.Dispose());
+            throw;
+        }
+    }
+
+    ISampleSource Build(List<IndexedDatasetReader> readers, GptSampleOptions options)
+    {
         if (Parts.Count == 1) return new GptSampleDataset(readers[0], options);
+        double total = Parts.Sum(p => p.Weight);
         var sources = new List<(ISampleSource, double)>();
         for (int i = 0; i < Parts.Count; i++)
         {
