@@ -29,6 +29,17 @@ public class DataCommandTests
     }
 
     [Fact]
+    public void PrepareWithoutInputTokenizesTheDemoCorpus()
+    {
+        using var dir = new TempFolder();
+        Assert.Equal(0, Run("data", "prepare", "--output", dir.File("brown")));
+        using var data = IndexedDatasetReader.Open(dir.File("brown"));
+        Assert.Equal(500, data.DocumentCount); // one document per Brown source file
+        Assert.Equal(IndexedDType.UInt16, data.DType);
+        Assert.Equal(0, data.GetSequence(499)[^1]);
+    }
+
+    [Fact]
     public void MistakesExitWithTwo()
     {
         using var dir = new TempFolder();

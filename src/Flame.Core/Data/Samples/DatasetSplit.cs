@@ -32,6 +32,7 @@ public static class DatasetSplit
         long excess = bounds[^1] - documentCount;
         for (int i = 1; i < bounds.Length; i++) bounds[i] -= excess;
         int k = (int)split;
+        if (k >= weights.Count) return (documentCount, documentCount); // a split with no weight given is empty
         return (Math.Max(0, bounds[k]), Math.Max(0, bounds[k + 1]));
     }
 }
