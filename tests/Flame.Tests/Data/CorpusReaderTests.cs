@@ -82,6 +82,14 @@ public class CorpusReaderTests
     }
 
     [Fact]
+    public void OtherCompressionIsRefusedByName()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("a.jsonl.gz"), [0x1F, 0x8B]);
+        Assert.Contains("only zstd compression", Assert.Throws<UserError>(() => Read(dir.File("a.jsonl.gz"))).Message);
+    }
+
+    [Fact]
     public void PlainTextFileIsOneDocument()
     {
         using var dir = new TempFolder();

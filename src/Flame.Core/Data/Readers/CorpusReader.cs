@@ -12,6 +12,8 @@ public static class CorpusReader
 
     public static IEnumerable<TextDocument> ReadFile(string file, CorpusReadOptions options, CorpusReadLog log)
     {
+        if (new[] { ".gz", ".bz2", ".xz", ".lz4" }.Any(ext => file.EndsWith(ext, StringComparison.OrdinalIgnoreCase)))
+            throw new UserError($"{file}: only zstd compression (.zst, .zstd) is supported; decompress it or recompress with zstd");
         var name = CorpusFileStream.FormatName(file);
         if (name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
             return JsonlReader.Read(file, options, log);
