@@ -1,0 +1,27 @@
+using TorchSharp;
+
+namespace Flame.Data.Samples;
+
+/// <summary>Gathers samples into the [B, seq+1] int64 batch the trainer feeds (inputs = [:, :-1], labels = [:, 1:]).</summary>
+public static class SampleBatch
+{
+    public static void Fill(ISampleSource source, ReadOnlySpan<long> indices, Span<long> destination)
+    {
+        int width = source.SequenceLength + 1;
+        if (destination.Length != indices.Length * width) throw new ArgumentException($"destination holds {destination.Length} tokens, {indices.Length} samples need {indices.Length * width}");
+        var row = new int[width];
+        for (int b = 0; b < indices.Length; b++)
+        {
+            source.GetSample(indices[b], row);
+            var target = destination.Slice(b * width, width);
+            for (int t = 0; t < width; t++) target[t] = row[t];
+        }
+    }
+
+    public static torch.Tensor ToTensor(ISampleSource source, ReadOnlySpan<long> indices)
+    {
+        var data = new long[indices.Length * (source.SequenceLength + 1)];
+        Fill(source, indices, data);
+        return torch.tensor(data, [indices.Length, source.SequenceLength + 1], torch.int64);
+    }
+}
