@@ -20,7 +20,7 @@ public static class BenchCommands
         var steps = new Option<int>("--steps") { Description = "timed steps", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first", DefaultValueFactory = _ => 2 };
         var dispatch = new Option<string>("--dispatch") { Description = "grouped (default) or reference", DefaultValueFactory = _ => "grouped" };
-        var dtype = new Option<string>("--dtype") { Description = "compute dtype: bf16 or fp32 (default: bf16 on CUDA, fp32 on CPU)" };
+        var dtype = CommonOptions.Dtype();
         var step = new Command("step", "time forward+backward+optimizer steps on synthetic tokens")
             { preset, device, microBatch, seq, steps, warmup, dispatch, dtype, json };
         step.SetAction(parse =>
@@ -30,7 +30,7 @@ public static class BenchCommands
                 config, TorchRuntime.Resolve(DeviceChoiceParser.Parse(parse.GetValue(device)!)),
                 parse.GetValue(microBatch), parse.GetValue(seq) ?? config.MaxPositions,
                 parse.GetValue(steps), parse.GetValue(warmup), ParseDispatch(parse.GetValue(dispatch)!),
-                ParseDtype(parse.GetValue(dtype)));
+                CommonOptions.ParseDtype(parse.GetValue(dtype)));
             var result = AnsiConsole.Status().Start($"benchmarking {config.Name}...", _ => StepBenchmark.Run(options));
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(result, JsonOptions.Indented));
             else
@@ -42,14 +42,6 @@ public static class BenchCommands
         });
         return new Command("bench", "benchmarks") { step };
     }
-
-    static TorchSharp.torch.ScalarType? ParseDtype(string? text) => text?.ToLowerInvariant() switch
-    {
-        null => null,
-        "bf16" or "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
-        "fp32" or "float32" => TorchSharp.torch.ScalarType.Float32,
-        _ => throw new UserError($"unknown dtype '{text}'; valid choices: bf16, fp32"),
-    };
 
     static DispatchMode ParseDispatch(string text) => text.ToLowerInvariant() switch
     {

@@ -18,4 +18,17 @@ public static class CommonOptions
         Description = "auto, cpu or cuda (cuda needs FLAME_LIBTORCH to name a CUDA libtorch folder)",
         DefaultValueFactory = _ => "auto",
     };
+
+    public static Option<string> Dtype() => new("--dtype")
+    {
+        Description = "compute dtype: bf16 or fp32 (default: bf16 on CUDA, fp32 on CPU)",
+    };
+
+    public static TorchSharp.torch.ScalarType? ParseDtype(string? text) => text?.ToLowerInvariant() switch
+    {
+        null => null,
+        "bf16" or "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
+        "fp32" or "float32" => TorchSharp.torch.ScalarType.Float32,
+        _ => throw new UserError($"unknown dtype '{text}'; valid choices: bf16, fp32"),
+    };
 }

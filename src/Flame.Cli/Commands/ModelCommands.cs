@@ -22,7 +22,33 @@ public static class ModelCommands
             else ShowTable(config, counts);
             return 0;
         });
-        return new Command("model", "inspect model presets") { info };
+        return new Command("model", "inspect model presets") { info, CreateDispatchCheck() };
+    }
+
+    /// <summary>`flame model check-dispatch`: grouped vs reference dispatch on the chosen device.</summary>
+    static Command CreateDispatchCheck()
+    {
+        var preset = CommonOptions.Preset();
+        var device = CommonOptions.Device();
+        var dtype = CommonOptions.Dtype();
+        var batch = new Option<int>("--micro-batch") { DefaultValueFactory = _ => 2, Description = "sequences" };
+        var seq = new Option<int>("--seq") { DefaultValueFactory = _ => 128, Description = "tokens per sequence" };
+        var json = CommonOptions.Json();
+        var command = new Command("check-dispatch", "compare the grouped MoE dispatch with the reference loop (logits and gradients)")
+            { preset, device, dtype, batch, seq, json };
+        command.SetAction(parse =>
+        {
+            var config = ModelPresets.Get(parse.GetValue(preset)!).Validate();
+            var target = Flame.Runtime.TorchRuntime.Resolve(Flame.Runtime.DeviceChoiceParser.Parse(parse.GetValue(device)!));
+            var computeType = CommonOptions.ParseDtype(parse.GetValue(dtype)) ?? TorchSharp.torch.ScalarType.Float32;
+            var r = DispatchParity.Check(config, target, computeType, parse.GetValue(batch), parse.GetValue(seq));
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(r, JsonOptions.Indented));
+            else
+                AnsiConsole.MarkupLine($"{config.Name} on {r.Device} ({r.Dtype}): max |logit diff| {r.MaxLogitDiff:E2} (max |logit| {r.MaxLogit:N2}), " +
+                                       $"max |grad diff| {r.MaxGradDiff:E2} (max |grad| {r.MaxGrad:E2})");
+            return 0;
+        });
+        return command;
     }
 
     static Dictionary<string, object> ToJson(ModelConfig c, ModelAccounting a) => new()
