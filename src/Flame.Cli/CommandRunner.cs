@@ -25,5 +25,11 @@ public static class CommandRunner
             Console.Error.WriteLine($"error: {e.Message}");
             return UserErrorExitCode;
         }
+        catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("out of memory"))
+        {
+            // A too-large micro-batch is the usual cause: say so in one line rather than dump libtorch's trace.
+            Console.Error.WriteLine($"error: {e.Message.Split('\n')[0].Split(". Including")[0]}. Try a smaller --micro-batch.");
+            return UserErrorExitCode;
+        }
     }
 }
