@@ -13,6 +13,7 @@ public static class BenchCommands
     public static Command Create()
     {
         var preset = CommonOptions.Preset();
+        var set = CommonOptions.ModelSet();
         var device = CommonOptions.Device();
         var json = CommonOptions.Json();
         var microBatch = new Option<int>("--micro-batch") { Description = "sequences per step", DefaultValueFactory = _ => 1 };
@@ -22,10 +23,10 @@ public static class BenchCommands
         var dispatch = new Option<string>("--dispatch") { Description = "grouped (default) or reference", DefaultValueFactory = _ => "grouped" };
         var dtype = CommonOptions.Dtype();
         var step = new Command("step", "time forward+backward+optimizer steps on synthetic tokens")
-            { preset, device, microBatch, seq, steps, warmup, dispatch, dtype, json };
+            { preset, set, device, microBatch, seq, steps, warmup, dispatch, dtype, json };
         step.SetAction(parse =>
         {
-            var config = ModelPresets.Get(parse.GetValue(preset)!).Validate();
+            var config = CommonOptions.ResolveModel(parse, preset, set);
             var options = new StepBenchmarkOptions(
                 config, TorchRuntime.Resolve(DeviceChoiceParser.Parse(parse.GetValue(device)!)),
                 parse.GetValue(microBatch), parse.GetValue(seq) ?? config.MaxPositions,

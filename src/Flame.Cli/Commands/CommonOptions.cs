@@ -11,6 +11,16 @@ public static class CommonOptions
         Required = required,
     };
 
+    public static Option<string[]> ModelSet() => new("--set")
+    {
+        Description = "override a model number, key=value (repeatable), e.g. --set experts=8 --set top_k=2",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>The preset named by --preset with the --set overrides applied, validated.</summary>
+    public static Flame.Model.ModelConfig ResolveModel(System.CommandLine.ParseResult parse, Option<string> preset, Option<string[]> set) =>
+        Flame.Model.ModelOverrides.Apply(Flame.Model.ModelPresets.Get(parse.GetValue(preset)!), parse.GetValue(set) ?? []).Validate();
+
     public static Option<bool> Json() => new("--json") { Description = "print JSON instead of a table" };
 
     public static Option<string> Device() => new("--device")

@@ -11,12 +11,13 @@ public static class ModelCommands
     public static Command Create()
     {
         var preset = CommonOptions.Preset();
+        var set = CommonOptions.ModelSet();
         var json = CommonOptions.Json();
         var seq = new Option<int?>("--seq") { Description = "sequence length for the attention FLOPs (default: the model's max positions)" };
-        var info = new Command("info", "parameter counts (total, active, FLAME-MoE's N) and training FLOPs per token") { preset, json, seq };
+        var info = new Command("info", "parameter counts (total, active, FLAME-MoE's N) and training FLOPs per token") { preset, set, json, seq };
         info.SetAction(parse =>
         {
-            var config = ModelPresets.Get(parse.GetValue(preset)!).Validate();
+            var config = CommonOptions.ResolveModel(parse, preset, set);
             var counts = ModelAccounting.Of(config, parse.GetValue(seq));
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(ToJson(config, counts), JsonOptions.Indented));
             else ShowTable(config, counts);
@@ -29,16 +30,17 @@ public static class ModelCommands
     static Command CreateDispatchCheck()
     {
         var preset = CommonOptions.Preset();
+        var set = CommonOptions.ModelSet();
         var device = CommonOptions.Device();
         var dtype = CommonOptions.Dtype();
         var batch = new Option<int>("--micro-batch") { DefaultValueFactory = _ => 2, Description = "sequences" };
         var seq = new Option<int>("--seq") { DefaultValueFactory = _ => 128, Description = "tokens per sequence" };
         var json = CommonOptions.Json();
         var command = new Command("check-dispatch", "compare the grouped MoE dispatch with the reference loop (logits and gradients)")
-            { preset, device, dtype, batch, seq, json };
+            { preset, set, device, dtype, batch, seq, json };
         command.SetAction(parse =>
         {
-            var config = ModelPresets.Get(parse.GetValue(preset)!).Validate();
+            var config = CommonOptions.ResolveModel(parse, preset, set);
             var target = Flame.Runtime.TorchRuntime.Resolve(Flame.Runtime.DeviceChoiceParser.Parse(parse.GetValue(device)!));
             var computeType = CommonOptions.ParseDtype(parse.GetValue(dtype)) ?? TorchSharp.torch.ScalarType.Float32;
             var r = DispatchParity.Check(config, target, computeType, parse.GetValue(batch), parse.GetValue(seq));
