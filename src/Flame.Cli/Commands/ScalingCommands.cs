@@ -121,8 +121,8 @@ public static class ScalingCommands
                             p.QuadraticOptimalParams is { } n ? n.ToString("0.000E+0", CultureInfo.InvariantCulture) : "-",
                             p.BestRunParams.ToString("0.000E+0", CultureInfo.InvariantCulture), $"{p.BestRunLoss:F4}");
         AnsiConsole.Write(profiles);
-        if (a2.Quadratic is { } q) AnsiConsole.MarkupLine($"N_opt = {q.K:E3} * C^{q.Exponent:F4} (quadratic minima, {q.Points} budgets)");
-        if (a2.BestRun is { } br) AnsiConsole.MarkupLine($"N_opt = {br.K:E3} * C^{br.Exponent:F4} (best runs, {br.Points} budgets)");
+        if (a2.Quadratic is { } q) AnsiConsole.MarkupLine($"N_opt = {q.K.ToString("0.000E+0", CultureInfo.InvariantCulture)} * C^{q.Exponent:F4} (quadratic minima, {q.Points} budgets)");
+        if (a2.BestRun is { } br) AnsiConsole.MarkupLine($"N_opt = {br.K.ToString("0.000E+0", CultureInfo.InvariantCulture)} * C^{br.Exponent:F4} (best runs, {br.Points} budgets)");
 
         var l = a3.Law;
         var table = new Table().Title("[bold]Approach 3[/]: L(N, D) = E + A/N^alpha + B/D^beta").AddColumn("coefficient")
@@ -139,6 +139,6 @@ public static class ScalingCommands
         Row("a = beta/(alpha+beta)", l.ParamsExponent, boot?.ParamsExponent);
         Row("b = alpha/(alpha+beta)", l.TokensExponent, boot?.TokensExponent);
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"objective {a3.Objective:E3}; {a3.Converged} of {a3.Starts} starts converged, {a3.ConvergedNearBest} to the best");
+        AnsiConsole.MarkupLine($"objective {a3.Objective.ToString("0.000E+0", CultureInfo.InvariantCulture)}; {a3.Converged} of {a3.Starts} starts converged, {a3.ConvergedNearBest} to the best");
     }
 }

@@ -2,9 +2,9 @@ using MathNet.Numerics;
 
 namespace Flame.Scaling;
 
-/// <summary>One budget's IsoFLOP profile: the fitted quadratic loss = c0 + c1 ln N + c2 (ln N)^2 and its minimum.</summary>
+/// <summary>One budget's IsoFLOP profile: the fitted quadratic loss = c0 + c1 ln N + c2 (ln N)^2 (null with fewer than 3 sizes) and its minimum.</summary>
 /// <param name="QuadraticOptimalParams">exp(-c1 / 2c2); null when the profile has fewer than 3 sizes or opens downward.</param>
-public sealed record IsoFlopProfile(double Budget, int Runs, double C0, double C1, double C2,
+public sealed record IsoFlopProfile(double Budget, int Runs, double? C0, double? C1, double? C2,
                                     double? QuadraticOptimalParams, double? QuadraticMinimumLoss,
                                     double BestRunParams, double BestRunLoss);
 
@@ -36,17 +36,17 @@ public static class IsoFlopFit
     {
         var runs = budget.ToList();
         var bestRun = runs.MinBy(r => r.Loss)!;
-        double c0 = double.NaN, c1 = double.NaN, c2 = double.NaN;
+        double? c0 = null, c1 = null, c2 = null;
         double? nOpt = null, lossOpt = null;
         if (runs.Select(r => r.Params).Distinct().Count() >= 3)
         {
             var c = MathNet.Numerics.Fit.Polynomial(runs.Select(r => Math.Log(r.Params)).ToArray(), runs.Select(r => r.Loss).ToArray(), 2);
             (c0, c1, c2) = (c[0], c[1], c[2]);
-            if (c2 > 0)
+            if (c[2] > 0)
             {
-                double x = -c1 / (2 * c2);
+                double x = -c[1] / (2 * c[2]);
                 nOpt = Math.Exp(x);
-                lossOpt = c0 + c1 * x + c2 * x * x;
+                lossOpt = c[0] + c[1] * x + c[2] * x * x;
             }
         }
         return new IsoFlopProfile(budget.Key, runs.Count, c0, c1, c2, nOpt, lossOpt, bestRun.Params, bestRun.Loss);
