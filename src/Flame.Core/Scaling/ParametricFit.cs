@@ -34,7 +34,7 @@ public static class ParametricFit
         return new ParametricFitResult(law, best.Value, starts.Length, converged.Count, near);
     }
 
-    /// <summary>One L-BFGS run; null when it did not converge (iteration limit, failed line search, non-finite values).</summary>
+    /// <summary>One L-BFGS run; null when it did not converge (iteration limit, no progress, failed line search, non-finite values).</summary>
     static (double[] Theta, double Value)? Minimise(HuberLogObjective objective, double[] start)
     {
         var function = ObjectiveFunction.Gradient(theta =>
@@ -48,6 +48,7 @@ public static class ParametricFit
         try
         {
             var result = minimizer.FindMinimum(function, Vector<double>.Build.DenseOfArray(start));
+            if (result.ReasonForExit is ExitCondition.ExceedIterations or ExitCondition.LackOfProgress or ExitCondition.None) return null;
             var theta = result.MinimizingPoint.ToArray();
             double value = result.FunctionInfoAtMinimum.Value;
             if (!double.IsFinite(value) || theta.Any(x => !double.IsFinite(x))) return null;
