@@ -8,4 +8,5 @@ root.Subcommands.Add(ModelCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(TokenizerCommands.Create());
+root.Subcommands.Add(ScalingCommands.Create());
 return CommandRunner.Run(root, args);

@@ -3,7 +3,8 @@ namespace Flame.Model;
 /// <summary>The named models: FLAME-MoE's seven sizes and two dense baselines (spec §1), and a CPU demo.</summary>
 public static class ModelPresets
 {
-    static ModelConfig FlameMoe(string name, int layers, int hidden, int denseFfn, int expertFfn) => new()
+    /// <summary>A FLAME-MoE shape (spec §1): 64 experts, top-6, shared = 2*F_exp, first layer dense, 16 heads.</summary>
+    internal static ModelConfig FlameMoe(string name, int layers, int hidden, int denseFfn, int expertFfn) => new()
     {
         Name = name, Layers = layers, Hidden = hidden, Heads = 16, DenseFfn = denseFfn,
         Experts = 64, TopK = 6, ExpertFfn = expertFfn, SharedExpertFfn = 2 * expertFfn, DenseLayers = [0],

@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Flame.Model;
+using Flame.Scaling;
+using Spectre.Console;
+
+namespace Flame.Cli.Commands;
+
+/// <summary>`flame scaling plan` and `flame scaling fit`: FLAME-MoE's IsoFLOP study (spec §3).</summary>
+public static class ScalingCommands
+{
+    public static Command Create() => new("scaling", "plan IsoFLOP runs and fit scaling laws to their losses") { CreatePlan(), CreateFit() };
+
+    static Command CreatePlan()
+    {
+        var presets = new Option<string?>("--presets") { Description = "comma-separated presets, e.g. flame-moe-38m,flame-moe-290m" };
+        var budgets = new Option<string?>("--budgets") { Description = "comma-separated FLOP budgets (default: the study's 1e18,3e18,6e18,1e19,3e19)" };
+        var tokensPerStep = new Option<long>("--tokens-per-step")
+            { Description = "tokens per optimizer step", DefaultValueFactory = _ => ScalingPlan.DefaultTokensPerStep };
+        var grid = new Option<string?>("--grid") { Description = "architecture grid: flame (FLAME-MoE's 16); the default when no --presets" };
+        var json = CommonOptions.Json();
+        var command = new Command("plan", "parameters, tokens D = C/(6N) and iterations for each model at each budget")
+            { presets, budgets, tokensPerStep, grid, json };
+        command.SetAction(parse =>
+        {
+            var models = new List<ModelConfig>();
+            var gridName = parse.GetValue(grid);
+            var presetList = parse.GetValue(presets);
+            if (gridName is not null && !string.Equals(gridName, "flame", StringComparison.OrdinalIgnoreCase))
+                throw new UserError($"unknown grid '{gridName}'; valid grids: flame");
+            if (presetList is not null) models.AddRange(SplitList(presetList, "--presets").Select(ModelPresets.Get));
+            if (gridName is not null || presetList is null) models.AddRange(IsoFlopGrid.Architectures);
+            var budgetList = parse.GetValue(budgets) is { } b ? ParseBudgets(b) : IsoFlopGrid.Budgets;
+            var runs = ScalingPlan.Build(models, budgetList, parse.GetValue(tokensPerStep));
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(runs, JsonOptions.Indented));
+            else ShowPlan(runs, parse.GetValue(tokensPerStep));
+            return 0;
+        });
+        return command;
+    }
+
+    static Command CreateFit()
+    {
+        var input = new Option<string>("--input") { Description = "CSV with columns flops, params, loss and optionally tokens", Required = true };
+        var bootstrap = new Option<int>("--bootstrap") { Description = "bootstrap replicates for 95% intervals (0: none)", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "seed of the bootstrap resampling", DefaultValueFactory = _ => 1234 };
+        var json = CommonOptions.Json();
+        var command = new Command("fit", "fit Approach 2 (IsoFLOP profiles) and Approach 3 (parametric loss) to finished runs")
+            { input, bootstrap, seed, json };
+        command.SetAction(parse =>
+        {
+            var runs = ScalingResultsCsv.Read(parse.GetValue(input)!);
+            var approach2 = IsoFlopFit.Fit(runs);
+            var approach3 = ParametricFit.Fit(runs);
+            int samples = parse.GetValue(bootstrap);
+            if (samples < 0) throw new UserError($"--bootstrap must be 0 or more (got {samples})");
+            var intervals = samples > 0 ? Bootstrap.Run(runs, samples, parse.GetValue(seed)) : null;
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(FitJson(runs.Count, approach2, approach3, intervals), JsonOptions.Indented));
+            else ShowFit(approach2, approach3, intervals);
+            return 0;
+        });
+        return command;
+    }
+
+    static string[] SplitList(string text, string option)
+    {
+        var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (items.Length == 0) throw new UserError($"{option} is empty");
+        return items;
+    }
+
+    static double[] ParseBudgets(string text) => SplitList(text, "--budgets").Select(s =>
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v)
+            ? v : throw new UserError($"--budgets: '{s}' is not a positive number of FLOPs")).ToArray();
+
+    static void ShowPlan(IReadOnlyList<PlannedRun> runs, long tokensPerStep)
+    {
+        var table = new Table().Title($"[bold]IsoFLOP plan[/] ({tokensPerStep:N0} tokens per step)")
+            .AddColumn("model").AddColumn(new TableColumn("budget").RightAligned()).AddColumn(new TableColumn("N").RightAligned())
+            .AddColumn(new TableColumn("tokens D").RightAligned()).AddColumn(new TableColumn("iterations").RightAligned());
+        foreach (var r in runs)
+            table.AddRow(r.Preset, r.Budget.ToString("0.0E+0", CultureInfo.InvariantCulture), $"{r.Params:N0}",
+                         r.Tokens.ToString("0.000E+0", CultureInfo.InvariantCulture), $"{r.Iterations:N0}");
+        AnsiConsole.Write(table);
+    }
+
+    static Dictionary<string, object?> LawJson(ParametricLaw l) => new()
+    {
+        ["E"] = l.E, ["A"] = l.A, ["alpha"] = l.Alpha, ["B"] = l.B, ["beta"] = l.Beta,
+        ["a"] = l.ParamsExponent, ["b"] = l.TokensExponent,
+    };
+
+    static Dictionary<string, object?> FitJson(int count, IsoFlopFitResult a2, ParametricFitResult a3, BootstrapIntervals? boot)
+    {
+        var approach3 = LawJson(a3.Law);
+        approach3["objective"] = a3.Objective;
+        approach3["starts"] = a3.Starts;
+        approach3["converged"] = a3.Converged;
+        approach3["converged_near_best"] = a3.ConvergedNearBest;
+        return new()
+        {
+            ["runs"] = count,
+            ["approach2"] = a2,
+            ["approach3"] = approach3,
+            ["bootstrap"] = boot is null ? null : new Dictionary<string, object?>
+            {
+                ["samples"] = boot.Samples, ["seed"] = boot.Seed, ["failed"] = boot.Failed,
+                ["E"] = boot.E, ["A"] = boot.A, ["alpha"] = boot.Alpha, ["B"] = boot.B, ["beta"] = boot.Beta,
+                ["a"] = boot.ParamsExponent, ["b"] = boot.TokensExponent,
+            },
+        };
+    }
+
+    static void ShowFit(IsoFlopFitResult a2, ParametricFitResult a3, BootstrapIntervals? boot)
+    {
+        var profiles = new Table().Title("[bold]Approach 2[/]: IsoFLOP profiles").AddColumn("budget").AddColumn("runs")
+            .AddColumn("quadratic N_opt").AddColumn("best run N").AddColumn("best loss");
+        foreach (var p in a2.Profiles)
+            profiles.AddRow(p.Budget.ToString("0.00E+0", CultureInfo.InvariantCulture), $"{p.Runs}",
+                            p.QuadraticOptimalParams is { } n ? n.ToString("0.000E+0", CultureInfo.InvariantCulture) : "-",
+                            p.BestRunParams.ToString("0.000E+0", CultureInfo.InvariantCulture), $"{p.BestRunLoss:F4}");
+        AnsiConsole.Write(profiles);
+        if (a2.Quadratic is { } q) AnsiConsole.MarkupLine($"N_opt = {q.K.ToString("0.000E+0", CultureInfo.InvariantCulture)} * C^{q.Exponent:F4} (quadratic minima, {q.Points} budgets)");
+        if (a2.BestRun is { } br) AnsiConsole.MarkupLine($"N_opt = {br.K.ToString("0.000E+0", CultureInfo.InvariantCulture)} * C^{br.Exponent:F4} (best runs, {br.Points} budgets)");
+
+        var l = a3.Law;
+        var table = new Table().Title("[bold]Approach 3[/]: L(N, D) = E + A/N^alpha + B/D^beta").AddColumn("coefficient")
+            .AddColumn(new TableColumn("value").RightAligned());
+        if (boot is not null) table.AddColumn(new TableColumn($"95% interval ({boot.Samples} bootstrap)").RightAligned());
+        void Row(string name, double v, Interval? i)
+        {
+            if (boot is null) table.AddRow(name, v.ToString("G6", CultureInfo.InvariantCulture));
+            else table.AddRow(name, v.ToString("G6", CultureInfo.InvariantCulture),
+                              $"[{i!.Low.ToString("G4", CultureInfo.InvariantCulture)}, {i.High.ToString("G4", CultureInfo.InvariantCulture)}]".EscapeMarkup());
+        }
+        Row("E", l.E, boot?.E); Row("A", l.A, boot?.A); Row("alpha", l.Alpha, boot?.Alpha);
+        Row("B", l.B, boot?.B); Row("beta", l.Beta, boot?.Beta);
+        Row("a = beta/(alpha+beta)", l.ParamsExponent, boot?.ParamsExponent);
+        Row("b = alpha/(alpha+beta)", l.TokensExponent, boot?.TokensExponent);
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"objective {a3.Objective.ToString("0.000E+0", CultureInfo.InvariantCulture)}; {a3.Converged} of {a3.Starts} starts converged, {a3.ConvergedNearBest} to the best");
+    }
+}
