@@ -35,7 +35,8 @@ public static class StepBenchmark
         model.ComputeType = o.ComputeType ?? (cuda ? ScalarType.BFloat16 : ScalarType.Float32);
         model.Dispatch = o.Dispatch;
         var parameters = model.parameters().ToList();
-        using var optimizer = optim.AdamW(parameters, lr: 3e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01);
+        var settings = new OptimizerSettings();
+        using var optimizer = OptimizerFactory.Create(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), settings, 3e-4);
         var tokens = randint(0, o.Model.VocabSize, [o.MicroBatch, o.Sequence + 1], device: o.Device);
         var inputs = tokens[.., ..^1];
         var targets = tokens[.., 1..];
@@ -48,7 +49,7 @@ public static class StepBenchmark
             var lm = FlameModel.LanguageModelLoss(output.Logits, targets);
             var loss = lm + output.LoadBalancingLoss + output.ZLoss;
             loss.backward();
-            GradientClipping.ClipGlobalNorm(parameters, 1.0);
+            GradientClipping.ClipGlobalNorm(parameters, settings.ClipNorm);
             optimizer.step();
             return lm.detach().MoveToOuterDisposeScope();
         }

@@ -1,0 +1,33 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Flame.Training;
+
+/// <summary>Adam with decoupled weight decay (spec §2): betas 0.9/0.999, eps 1e-8, weight decay 0.01.</summary>
+public sealed record OptimizerSettings(double Beta1 = 0.9, double Beta2 = 0.999, double Eps = 1e-8, double WeightDecay = 0.01, double ClipNorm = 1.0);
+
+public static class OptimizerFactory
+{
+    /// <summary>
+    /// AdamW over two groups: weight matrices decay, 1-D parameters (RMSNorm weights) do not, as Megatron-LM's
+    /// default no-weight-decay rule has it. The learning rate is set every step from the schedule.
+    /// </summary>
+    public static optim.Optimizer Create(IEnumerable<(string Name, Tensor Param)> parameters, OptimizerSettings s, double initialLr)
+    {
+        var all = parameters.ToList();
+        var decay = all.Where(p => p.Param.dim() > 1).Select(p => (Parameter)p.Param).ToList();
+        var noDecay = all.Where(p => p.Param.dim() <= 1).Select(p => (Parameter)p.Param).ToList();
+        var groups = new List<TorchSharp.Modules.AdamW.ParamGroup>
+        {
+            new(decay, lr: initialLr, beta1: s.Beta1, beta2: s.Beta2, eps: s.Eps, weight_decay: s.WeightDecay),
+        };
+        if (noDecay.Count > 0)
+            groups.Add(new(noDecay, lr: initialLr, beta1: s.Beta1, beta2: s.Beta2, eps: s.Eps, weight_decay: 0));
+        return optim.AdamW(groups, lr: initialLr, beta1: s.Beta1, beta2: s.Beta2, eps: s.Eps, weight_decay: s.WeightDecay);
+    }
+
+    public static void SetLearningRate(optim.Optimizer optimizer, double lr)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+    }
+}
