@@ -12,7 +12,7 @@ public static class OptimizerFactory
     /// AdamW over two groups: weight matrices decay, 1-D parameters (RMSNorm weights) do not, as Megatron-LM's
     /// default no-weight-decay rule has it. The learning rate is set every step from the schedule.
     /// </summary>
-    public static optim.Optimizer Create(IEnumerable<(string Name, Tensor Param)> parameters, OptimizerSettings s, double initialLr)
+    public static TorchSharp.Modules.AdamW Create(IEnumerable<(string Name, Tensor Param)> parameters, OptimizerSettings s, double initialLr)
     {
         var all = parameters.ToList();
         var decay = all.Where(p => p.Param.dim() > 1).Select(p => (Parameter)p.Param).ToList();

@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Flame.Training;
+
+/// <summary>What a checkpoint records beside its tensors.</summary>
+public sealed record CheckpointState(long Step, string ConfigJson, Dictionary<string, string> Sha256);
+
+/// <summary>
+/// Checkpoints as folders run/checkpoints/iter_NNNNNNN. Each is written into a ".tmp" folder, its files
+/// flushed and hashed, then renamed into place, so a crash while writing never leaves a folder that looks
+/// complete; <see cref="Latest"/> skips any folder whose files do not match their recorded SHA-256.
+/// </summary>
+public sealed class CheckpointStore(string runDirectory)
+{
+    public const string StateFile = "state.json";
+    public string Root { get; } = Path.Combine(runDirectory, "checkpoints");
+
+    public static string FolderName(long step) => $"iter_{step:D7}";
+
+    /// <summary>Writes a checkpoint; <paramref name="writeFiles"/> fills the given folder with tensor files.</summary>
+    public string Save(long step, string configJson, Action<string> writeFiles)
+    {
+        Directory.CreateDirectory(Root);
+        var final = Path.Combine(Root, FolderName(step));
+        var temp = final + ".tmp";
+        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        Directory.CreateDirectory(temp);
+        writeFiles(temp);
+        var hashes = new Dictionary<string, string>();
+        foreach (var file in Directory.GetFiles(temp).OrderBy(f => f, StringComparer.Ordinal))
+        {
+            using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite)) stream.Flush(flushToDisk: true);
+            hashes[Path.GetFileName(file)] = Hash(file);
+        }
+        var state = new CheckpointState(step, configJson, hashes);
+        var statePath = Path.Combine(temp, StateFile);
+        using (var stream = new FileStream(statePath, FileMode.CreateNew))
+        {
+            JsonSerializer.Serialize(stream, state);
+            stream.Flush(flushToDisk: true);
+        }
+        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+        Directory.Move(temp, final);
+        return final;
+    }
+
+    /// <summary>The newest checkpoint whose files all match their hashes, or null.</summary>
+    public (string Folder, CheckpointState State)? Latest()
+    {
+        if (!Directory.Exists(Root)) return null;
+        foreach (var folder in Directory.GetDirectories(Root, "iter_*").Where(d => !d.EndsWith(".tmp"))
+                     .OrderByDescending(d => d, StringComparer.Ordinal))
+        {
+            var state = TryRead(folder);
+            if (state is not null) return (folder, state);
+        }
+        return null;
+    }
+
+    static CheckpointState? TryRead(string folder)
+    {
+        try
+        {
+            var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(folder, StateFile)));
+            if (state is null) return null;
+            foreach (var (file, hash) in state.Sha256)
+            {
+                var path = Path.Combine(folder, file);
+                if (!File.Exists(path) || Hash(path) != hash) return null;
+            }
+            return state;
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    static string Hash(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(SHA256.HashData(stream));
+    }
+}

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Flame.Data.Samples;
+using Flame.Model;
+using Flame.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Flame.Training;
+
+/// <summary>One logged training step (spec §2: every N steps), also a line of metrics.jsonl.</summary>
+public sealed record TrainingLog(long Step, double LmLoss, double LoadBalancingLoss, double ZLoss, double Lr, double GradNorm, double TokensPerSecond);
+
+/// <summary>
+/// The FLAME-MoE recipe's loop (spec §2): micro-batches accumulated to the global batch, loss = lm + load
+/// balancing + z-loss, global-norm clipping, AdamW with the WSD schedule, validation and a checkpoint at
+/// evenly spaced steps plus the last. Losses are read back to the host only on logging steps.
+/// Sample i of step s is sample s * globalBatch + i of the shuffled training stream, so a resumed run sees
+/// exactly the data an uninterrupted one would.
+/// </summary>
+public sealed class Trainer(TrainingConfig config, string runDirectory)
+{
+    public string MetricsPath => Path.Combine(runDirectory, "metrics.jsonl");
+
+    public IReadOnlyList<TrainingLog> Run(bool resume, Action<TrainingLog>? onLog = null, CancellationToken cancel = default)
+    {
+        config.Validate();
+        if (config.Data.Count == 0) throw new UserError("no training data: name a dataset prefix (flame data prepare writes one)");
+        var modelConfig = ModelOverrides.Apply(ModelPresets.Get(config.Preset), config.ModelOverrides).Validate();
+        if (config.Sequence > modelConfig.MaxPositions)
+            throw new UserError($"sequence {config.Sequence} exceeds the model's max positions {modelConfig.MaxPositions}");
+        var device = TorchRuntime.Resolve(DeviceChoiceParser.Parse(config.Device));
+        Directory.CreateDirectory(runDirectory);
+        var configJson = JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true });
+        File.WriteAllText(Path.Combine(runDirectory, "config.json"), configJson);
+
+        var path = DataPath.Parse(config.Data);
+        using var train = path.Open(new GptSampleOptions(config.Sequence, SplitName.Train, Seed: config.Seed,
+            Samples: config.Iterations * config.GlobalBatch));
+        using var valid = config.ValidationBatches > 0
+            ? path.Open(new GptSampleOptions(config.Sequence, SplitName.Valid, Seed: config.Seed))
+            : null;
+
+        manual_seed(config.Seed);
+        using var model = new FlameModel(modelConfig);
+        model.to(device);
+        model.ComputeType = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
+        var settings = new OptimizerSettings();
+        var schedule = new WsdSchedule(config.Iterations, config.MaxLr, config.MinLr, config.WarmupFraction, config.DecayFraction).Validate();
+        using var optimizer = OptimizerFactory.Create(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), settings, config.MaxLr);
+        var parameters = model.parameters().ToList();
+        var store = new CheckpointStore(runDirectory);
+
+        long start = 0;
+        if (resume && store.Latest() is { } latest)
+        {
+            model.load(Path.Combine(latest.Folder, "model.bin"));
+            optimizer.load_state_dict(Path.Combine(latest.Folder, "optimizer.bin"));
+            start = latest.State.Step;
+            TrimMetrics(start);
+        }
+        else if (File.Exists(MetricsPath)) File.Delete(MetricsPath);
+
+        var logs = new List<TrainingLog>();
+        var clock = Stopwatch.StartNew();
+        long tokensSinceLog = 0;
+        var lmSum = zeros(1, device: device).squeeze();
+        var balanceSum = zeros(1, device: device).squeeze();
+        var zSum = zeros(1, device: device).squeeze();
+        int stepsSinceLog = 0;
+
+        for (long step = start; step < config.Iterations; step++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            double lr = schedule.LearningRate(step);
+            OptimizerFactory.SetLearningRate(optimizer, lr);
+            optimizer.zero_grad();
+            for (int micro = 0; micro < config.AccumulationSteps; micro++)
+            {
+                long first = step * config.GlobalBatch + (long)micro * config.MicroBatch;
+                var indices = Enumerable.Range(0, config.MicroBatch).Select(i => first + i).ToArray();
+                var tokens = SampleBatch.ToTensor(train, indices).to(device);
+                var output = model.forward(tokens[.., ..^1]);
+                var lm = FlameModel.LanguageModelLoss(output.Logits, tokens[.., 1..]);
+                var loss = (lm + output.LoadBalancingLoss + output.ZLoss) / config.AccumulationSteps;
+                loss.backward();
+                lmSum = (lmSum + lm.detach() / config.AccumulationSteps).MoveToOuterDisposeScope();
+                balanceSum = (balanceSum + output.LoadBalancingLoss.detach() / config.AccumulationSteps).MoveToOuterDisposeScope();
+                zSum = (zSum + output.ZLoss.detach() / config.AccumulationSteps).MoveToOuterDisposeScope();
+            }
+            var norm = GradientClipping.ClipGlobalNorm(parameters, settings.ClipNorm);
+            optimizer.step();
+            tokensSinceLog += (long)config.GlobalBatch * config.Sequence;
+            stepsSinceLog++;
+
+            long done = step + 1;
+            if (done % config.LogEvery == 0 || done == config.Iterations)
+            {
+                // The one host read per logging interval.
+                double lmMean = lmSum.item<float>() / stepsSinceLog;
+                if (!double.IsFinite(lmMean) || !double.IsFinite(norm.item<float>()))
+                    throw new UserError($"non-finite loss or gradient at step {done}; the last good checkpoint is kept");
+                var log = new TrainingLog(done, lmMean, balanceSum.item<float>() / stepsSinceLog, zSum.item<float>() / stepsSinceLog,
+                    lr, norm.item<float>(), tokensSinceLog / clock.Elapsed.TotalSeconds);
+                AppendMetrics(new Dictionary<string, object>
+                {
+                    ["step"] = log.Step, ["lm_loss"] = log.LmLoss, ["load_balancing_loss"] = log.LoadBalancingLoss,
+                    ["z_loss"] = log.ZLoss, ["lr"] = log.Lr, ["grad_norm"] = log.GradNorm, ["tokens_per_s"] = log.TokensPerSecond,
+                });
+                logs.Add(log);
+                onLog?.Invoke(log);
+                lmSum = zeros(1, device: device).squeeze().MoveToOuterDisposeScope();
+                balanceSum = zeros(1, device: device).squeeze().MoveToOuterDisposeScope();
+                zSum = zeros(1, device: device).squeeze().MoveToOuterDisposeScope();
+                stepsSinceLog = 0;
+                tokensSinceLog = 0;
+                clock.Restart();
+            }
+            if (config.IsCheckpointStep(done))
+            {
+                if (valid is not null)
+                {
+                    double validLoss = Validate(model, valid, device);
+                    AppendMetrics(new Dictionary<string, object> { ["step"] = done, ["val_loss"] = validLoss, ["val_ppl"] = Math.Exp(validLoss) });
+                }
+                store.Save(done, configJson, folder =>
+                {
+                    model.save(Path.Combine(folder, "model.bin"));
+                    optimizer.save_state_dict(Path.Combine(folder, "optimizer.bin"));
+                });
+            }
+        }
+        return logs;
+    }
+
+    double Validate(FlameModel model, ISampleSource valid, Device device)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var losses = new List<Tensor>();
+        long available = valid.Count / config.MicroBatch;
+        for (long b = 0; b < Math.Min(config.ValidationBatches, available); b++)
+        {
+            var indices = Enumerable.Range(0, config.MicroBatch).Select(i => b * config.MicroBatch + i).ToArray();
+            var tokens = SampleBatch.ToTensor(valid, indices).to(device);
+            losses.Add(FlameModel.LanguageModelLoss(model.forward(tokens[.., ..^1]).Logits, tokens[.., 1..]));
+        }
+        return losses.Count == 0 ? double.NaN : stack(losses).mean().item<float>();
+    }
+
+    /// <summary>Drops metrics logged after the checkpoint a run resumes from: those steps run again.</summary>
+    void TrimMetrics(long step)
+    {
+        if (!File.Exists(MetricsPath)) return;
+        var kept = File.ReadAllLines(MetricsPath)
+            .Where(line => line.Length > 0 && JsonDocument.Parse(line).RootElement.GetProperty("step").GetInt64() <= step);
+        File.WriteAllLines(MetricsPath, kept);
+    }
+
+    void AppendMetrics(Dictionary<string, object> values) =>
+        File.AppendAllText(MetricsPath, JsonSerializer.Serialize(values) + "\n");
+}

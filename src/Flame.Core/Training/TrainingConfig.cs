@@ -1,0 +1,51 @@
+namespace Flame.Training;
+
+/// <summary>
+/// One training run, as plain values (spec §2 defaults where the spec gives them; CPU-sized otherwise).
+/// <see cref="Data"/> is a Megatron-style data path ("PREFIX" or "W1 P1 W2 P2 ..."); empty means the demo corpus.
+/// </summary>
+public sealed record TrainingConfig
+{
+    public string Preset { get; init; } = "demo";
+    public IReadOnlyList<string> ModelOverrides { get; init; } = [];
+    public IReadOnlyList<string> Data { get; init; } = [];
+    public int Sequence { get; init; } = 256;
+    public int MicroBatch { get; init; } = 8;
+    public int GlobalBatch { get; init; } = 16;
+    public long Iterations { get; init; } = 200;
+    public double MaxLr { get; init; } = 3e-4;
+    public double MinLr { get; init; } = 3e-5;
+    public double WarmupFraction { get; init; } = 0.01;
+    public double DecayFraction { get; init; } = 0.1;
+    public int Checkpoints { get; init; } = 10;
+    public int LogEvery { get; init; } = 5;
+    public int ValidationBatches { get; init; } = 4;
+    public long Seed { get; init; } = 1234;
+    public string Device { get; init; } = "auto";
+
+    public int AccumulationSteps => GlobalBatch / MicroBatch;
+
+    /// <summary>Steps after which a checkpoint is written: every ceil(iters/checkpoints) and the last (spec §2: 10 + 1).</summary>
+    public bool IsCheckpointStep(long completedSteps)
+    {
+        long every = Math.Max(1, (Iterations + Checkpoints - 1) / Math.Max(1, Checkpoints));
+        return completedSteps == Iterations || completedSteps % every == 0;
+    }
+
+    public TrainingConfig Validate()
+    {
+        void Require(bool ok, string message)
+        {
+            if (!ok) throw new UserError(message);
+        }
+        Require(Sequence >= 1, $"sequence must be positive (got {Sequence})");
+        Require(MicroBatch >= 1, $"micro-batch must be positive (got {MicroBatch})");
+        Require(GlobalBatch >= MicroBatch && GlobalBatch % MicroBatch == 0,
+            $"global batch {GlobalBatch} must be a positive multiple of the micro-batch {MicroBatch}");
+        Require(Iterations >= 1, $"iterations must be at least 1 (got {Iterations})");
+        Require(Checkpoints >= 1, $"checkpoints must be at least 1 (got {Checkpoints})");
+        Require(LogEvery >= 1, $"log interval must be at least 1 (got {LogEvery})");
+        Require(ValidationBatches >= 0, $"validation batches must be 0 or more (got {ValidationBatches})");
+        return this;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Flame.Data.Indexed;
+using Flame.Tests.Data;
+using Flame.Training;
+
+namespace Flame.Tests.Training;
+
+public class TrainerTests
+{
+    static TrainingConfig TinyRun(string prefix) => new()
+    {
+        Preset = "demo",
+        ModelOverrides = ["layers=2", "hidden=32", "heads=4", "dense_ffn=48", "experts=4", "top_k=2", "expert_ffn=16",
+            "shared_expert_ffn=32", "vocab_size=200", "max_positions=32"],
+        Data = [prefix], Sequence = 16, MicroBatch = 2, GlobalBatch = 4, Iterations = 6, Checkpoints = 2,
+        LogEvery = 1, ValidationBatches = 1, Device = "cpu",
+    };
+
+    static string WriteCorpus(TempFolder dir)
+    {
+        var prefix = dir.File("tiny");
+        var random = new Random(5);
+        using var writer = new IndexedDatasetWriter(prefix, IndexedDType.UInt16);
+        // Counting runs from a random start: predictable after the first token, so a model can learn it.
+        for (int d = 0; d < 60; d++)
+        {
+            int start = random.Next(0, 199);
+            writer.AddDocument(Enumerable.Range(0, 40).Select(k => (start + k) % 199 + 1).Append(0).ToArray());
+        }
+        writer.Complete();
+        return prefix;
+    }
+
+    [Fact]
+    public void ResumedRunRepeatsTheUninterruptedLossesExactly()
+    {
+        using var dir = new TempFolder();
+        var config = TinyRun(WriteCorpus(dir));
+        var whole = new Trainer(config, dir.File("whole")).Run(resume: false);
+        Assert.Equal(6, whole.Count);
+
+        // Stop during step 5: the checkpoint after step 3 is the last one on disk.
+        using var cancel = new CancellationTokenSource();
+        var interrupted = new Trainer(config, dir.File("split"));
+        Assert.Throws<OperationCanceledException>(() =>
+            interrupted.Run(resume: false, log => { if (log.Step == 4) cancel.Cancel(); }, cancel.Token));
+        var resumed = new Trainer(config, dir.File("split")).Run(resume: true);
+
+        Assert.Equal([4L, 5L, 6L], resumed.Select(l => l.Step));
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(whole[3 + i].LmLoss, resumed[i].LmLoss);
+            Assert.Equal(whole[3 + i].GradNorm, resumed[i].GradNorm);
+        }
+        // metrics.jsonl holds each step once, and validation at the two checkpoints (3 and 6).
+        var lines = File.ReadAllLines(interrupted.MetricsPath).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L], lines.Where(l => l.TryGetProperty("lm_loss", out _)).Select(l => l.GetProperty("step").GetInt64()));
+        Assert.Equal([3L, 6L], lines.Where(l => l.TryGetProperty("val_loss", out _)).Select(l => l.GetProperty("step").GetInt64()));
+    }
+
+    [Fact]
+    public void LossFallsOnATinyCorpus()
+    {
+        using var dir = new TempFolder();
+        var config = TinyRun(WriteCorpus(dir)) with { Iterations = 30, MaxLr = 3e-3, LogEvery = 5, Checkpoints = 1 };
+        var logs = new Trainer(config, dir.File("run")).Run(resume: false);
+        Assert.True(logs[^1].LmLoss < logs[0].LmLoss - 1.0, $"loss {logs[0].LmLoss} -> {logs[^1].LmLoss}");
+    }
+
+    [Fact]
+    public void ACorruptNewestCheckpointIsSkipped()
+    {
+        using var dir = new TempFolder();
+        var config = TinyRun(WriteCorpus(dir));
+        new Trainer(config, dir.File("run")).Run(resume: false);
+        var store = new CheckpointStore(dir.File("run"));
+        Assert.Equal(6, store.Latest()!.Value.State.Step);
+        var model = Path.Combine(store.Root, CheckpointStore.FolderName(6), "model.bin");
+        var bytes = File.ReadAllBytes(model);
+        bytes[^1] ^= 0xFF;
+        File.WriteAllBytes(model, bytes);
+        Assert.Equal(3, store.Latest()!.Value.State.Step);
+    }
+}
