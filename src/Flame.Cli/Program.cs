@@ -6,6 +6,7 @@ using Flame.Cli.Commands;
 var root = new RootCommand("Flame: train and study Mixture-of-Experts language models (FLAME-MoE in .NET)");
 root.Subcommands.Add(ModelCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
+root.Subcommands.Add(TrainCommands.Create());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(TokenizerCommands.Create());
 root.Subcommands.Add(ScalingCommands.Create());

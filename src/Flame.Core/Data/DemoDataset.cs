@@ -1,0 +1,19 @@
+using Flame.Data.Indexed;
+using Flame.Data.Preparation;
+using Flame.Data.Readers;
+using Flame.Data.Tokenization;
+
+namespace Flame.Data;
+
+/// <summary>The demo corpus tokenized with the demo tokenizer, prepared once into a folder and reused.</summary>
+public static class DemoDataset
+{
+    public static string EnsurePrepared(string folder, IProgress<PrepareProgress>? progress = null)
+    {
+        var prefix = Path.Combine(folder, "brown");
+        if (File.Exists(prefix + ".idx") && File.Exists(prefix + ".bin")) return prefix;
+        Directory.CreateDirectory(folder);
+        DatasetPreparer.Run(new PrepareOptions([DemoAssets.CorpusPath()], TokenizerLoader.Load("demo"), prefix, new CorpusReadOptions()), progress);
+        return prefix;
+    }
+}
