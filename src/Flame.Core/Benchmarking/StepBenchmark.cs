@@ -47,7 +47,7 @@ public static class StepBenchmark
             optimizer.zero_grad();
             var output = model.forward(inputs);
             var lm = FlameModel.LanguageModelLoss(output.Logits, targets);
-            var loss = lm + output.LoadBalancingLoss + output.ZLoss;
+            var loss = output.TrainingLoss(lm);
             loss.backward();
             GradientClipping.ClipGlobalNorm(parameters, settings.ClipNorm);
             optimizer.step();

@@ -24,7 +24,7 @@ public static class DispatchParity
             manual_seed(seed + 1);
             var tokens = randint(0, config.VocabSize, [batch, sequence + 1]).to(device);
             var output = model.forward(tokens[.., ..^1]);
-            var loss = FlameModel.LanguageModelLoss(output.Logits, tokens[.., 1..]) + output.LoadBalancingLoss + output.ZLoss;
+            var loss = output.TrainingLoss(FlameModel.LanguageModelLoss(output.Logits, tokens[.., 1..]));
             loss.backward();
             var grads = model.parameters().Select(p => (p.grad ?? zeros_like(p)).to(ScalarType.Float32).cpu()).ToArray();
             return (output.Logits.detach().to(ScalarType.Float32).cpu(), grads);

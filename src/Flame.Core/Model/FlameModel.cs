@@ -9,7 +9,11 @@ namespace Flame.Model;
 /// <param name="Moe">one entry per MoE layer, in layer order (routing decisions and losses).</param>
 /// <param name="LoadBalancingLoss">sum over MoE layers (each already scaled by its coefficient); 0 for dense models.</param>
 /// <param name="ZLoss">sum over MoE layers (each already scaled by its coefficient); 0 for dense models.</param>
-public sealed record ModelOutput(Tensor Logits, IReadOnlyList<MoeOutput> Moe, Tensor LoadBalancingLoss, Tensor ZLoss);
+public sealed record ModelOutput(Tensor Logits, IReadOnlyList<MoeOutput> Moe, Tensor LoadBalancingLoss, Tensor ZLoss)
+{
+    /// <summary>The training objective (spec §1): lm loss plus every MoE layer's load-balancing and z-loss.</summary>
+    public Tensor TrainingLoss(Tensor lmLoss) => lmLoss + LoadBalancingLoss + ZLoss;
+}
 
 /// <summary>
 /// A FLAME-MoE decoder (spec §1): token embedding, L pre-norm blocks (dense or MoE), final RMSNorm, and an

@@ -83,7 +83,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
                 var tokens = SampleBatch.ToTensor(train, indices).to(device);
                 var output = model.forward(tokens[.., ..^1]);
                 var lm = FlameModel.LanguageModelLoss(output.Logits, tokens[.., 1..]);
-                var loss = (lm + output.LoadBalancingLoss + output.ZLoss) / config.AccumulationSteps;
+                var loss = output.TrainingLoss(lm) / config.AccumulationSteps;
                 loss.backward();
                 lmSum = (lmSum + lm.detach() / config.AccumulationSteps).MoveToOuterDisposeScope();
                 balanceSum = (balanceSum + output.LoadBalancingLoss.detach() / config.AccumulationSteps).MoveToOuterDisposeScope();
