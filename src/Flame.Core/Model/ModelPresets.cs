@@ -17,13 +17,13 @@ public static class ModelPresets
     };
 
     /// <summary>
-    /// Small enough to train usefully on a 2-core CPU with the demo tokenizer (8192 tokens), yet the same
-    /// shape of model: first layer dense, then MoE layers with top-k routing and a shared expert.
+    /// Small enough to train usefully on a 2-core CPU with the demo tokenizer (8192 tokens), yet FLAME-shaped:
+    /// first layer dense, then MoE layers with 64 experts, top-6 routing and a shared expert twice the expert width.
     /// </summary>
     public static readonly ModelConfig Demo = new()
     {
         Name = "demo", Layers = 4, Hidden = 128, Heads = 4, DenseFfn = 352,
-        Experts = 16, TopK = 2, ExpertFfn = 64, SharedExpertFfn = 128, DenseLayers = [0],
+        Experts = 64, TopK = 6, ExpertFfn = 32, SharedExpertFfn = 64, DenseLayers = [0],
         VocabSize = 8192, MaxPositions = 256,
     };
 

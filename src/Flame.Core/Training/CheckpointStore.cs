@@ -48,17 +48,23 @@ public sealed class CheckpointStore(string runDirectory)
     /// <summary>The newest checkpoint whose files all match their hashes, or null.</summary>
     public (string Folder, CheckpointState State)? Latest()
     {
-        if (!Directory.Exists(Root)) return null;
-        foreach (var folder in Directory.GetDirectories(Root, "iter_*").Where(d => !d.EndsWith(".tmp"))
-                     .OrderByDescending(d => d, StringComparer.Ordinal))
+        foreach (var folder in Folders().Reverse())
         {
-            var state = TryRead(folder);
+            var state = ReadState(folder);
             if (state is not null) return (folder, state);
         }
         return null;
     }
 
-    static CheckpointState? TryRead(string folder)
+    /// <summary>Every checkpoint whose files match their hashes, oldest first.</summary>
+    public IEnumerable<(string Folder, CheckpointState State)> All() =>
+        Folders().Select(f => (f, ReadState(f))).Where(c => c.Item2 is not null).Select(c => (c.f, c.Item2!));
+
+    IEnumerable<string> Folders() => !Directory.Exists(Root) ? []
+        : Directory.GetDirectories(Root, "iter_*").Where(d => !d.EndsWith(".tmp")).OrderBy(d => d, StringComparer.Ordinal);
+
+    /// <summary>The state of a checkpoint folder, or null when it is missing, unreadable or fails its hashes.</summary>
+    public static CheckpointState? ReadState(string folder)
     {
         try
         {

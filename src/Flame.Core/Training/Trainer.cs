@@ -33,6 +33,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
         Directory.CreateDirectory(runDirectory);
         var configJson = JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true });
         File.WriteAllText(Path.Combine(runDirectory, "config.json"), configJson);
+        RecordTokenizer();
 
         var path = DataPath.Parse(config.Data);
         using var train = path.Open(new GptSampleOptions(config.Sequence, SplitName.Train, Seed: config.Seed,
@@ -126,7 +127,8 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
                 }
                 store.Save(done, configJson, folder =>
                 {
-                    model.save(Path.Combine(folder, "model.bin"));
+                    model.save(Path.Combine(folder, TrainedCheckpoint.ModelFile));
+                    ModelConfigJson.Write(folder, modelConfig);
                     optimizer.save_state_dict(Path.Combine(folder, "optimizer.bin"));
                 });
             }
@@ -147,6 +149,21 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
             losses.Add(FlameModel.LanguageModelLoss(model.forward(tokens[.., ..^1]).Logits, tokens[.., 1..]));
         }
         return losses.Count == 0 ? double.NaN : stack(losses).mean().item<float>();
+    }
+
+    /// <summary>
+    /// Keeps the run self-contained: a file tokenizer is copied to the run folder, a built-in one is named
+    /// in tokenizer.txt (<see cref="TrainedCheckpoint"/> reads either).
+    /// </summary>
+    void RecordTokenizer()
+    {
+        var source = config.Tokenizer == "demo" ? Data.DemoAssets.TokenizerPath()
+            : Directory.Exists(config.Tokenizer) ? Path.Combine(config.Tokenizer, TrainedCheckpoint.TokenizerFile) : config.Tokenizer;
+        if (File.Exists(source))
+            File.Copy(source, Path.Combine(runDirectory, TrainedCheckpoint.TokenizerFile), overwrite: true);
+        else if (Data.Tokenization.TokenizerLoader.BuiltIn.Contains(config.Tokenizer))
+            File.WriteAllText(Path.Combine(runDirectory, "tokenizer.txt"), config.Tokenizer);
+        else throw new UserError($"{config.Tokenizer}: no such tokenizer (give cl100k_base, o200k_base, demo or a tokenizer.json)");
     }
 
     /// <summary>Drops metrics logged after the checkpoint a run resumes from: those steps run again.</summary>

@@ -9,6 +9,8 @@ public sealed record TrainingConfig
     public string Preset { get; init; } = "demo";
     public IReadOnlyList<string> ModelOverrides { get; init; } = [];
     public IReadOnlyList<string> Data { get; init; } = [];
+    /// <summary>The tokenizer the data was prepared with (cl100k_base, o200k_base, demo or a tokenizer.json path).</summary>
+    public string Tokenizer { get; init; } = "demo";
     public int Sequence { get; init; } = 256;
     public int MicroBatch { get; init; } = 8;
     public int GlobalBatch { get; init; } = 16;

@@ -81,4 +81,28 @@ public class TrainerTests
         File.WriteAllBytes(model, bytes);
         Assert.Equal(3, store.Latest()!.Value.State.Step);
     }
+
+    [Fact]
+    public void ALoadedCheckpointReproducesTheLoggedValidationLoss()
+    {
+        using var dir = new TempFolder();
+        var prefix = WriteCorpus(dir);
+        var config = TinyRun(prefix);
+        new Trainer(config, dir.File("run")).Run(resume: false);
+
+        Assert.Equal([3L, 6L], TrainedCheckpoint.List(dir.File("run")).Select(c => c.Step));
+        using var checkpoint = TrainedCheckpoint.Load(dir.File("run"));
+        Assert.Equal(6, checkpoint.Step);
+        Assert.Equal(4, checkpoint.Config.Experts);
+        Assert.Equal(dir.File("run/tokenizer.json"), checkpoint.Tokenizer);
+
+        using var valid = Flame.Data.Samples.DataPath.Parse([prefix])
+            .Open(new Flame.Data.Samples.GptSampleOptions(config.Sequence, Flame.Data.Samples.SplitName.Valid, Seed: config.Seed));
+        using var noGrad = TorchSharp.torch.no_grad();
+        var tokens = Flame.Data.Samples.SampleBatch.ToTensor(valid, [0, 1]);
+        double loss = Flame.Model.FlameModel.LanguageModelLoss(checkpoint.Model.forward(tokens[.., ..^1]).Logits, tokens[.., 1..]).item<float>();
+        var logged = File.ReadAllLines(Path.Combine(dir.File("run"), "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Last(l => l.TryGetProperty("val_loss", out _)).GetProperty("val_loss").GetDouble();
+        Assert.Equal(logged, loss, 5);
+    }
 }
