@@ -33,7 +33,7 @@ public class ModelCommandTests
     }
 
     [Theory]
-    [InlineData("top_k=17", "top-k 17")]
+    [InlineData("top_k=65", "top-k 65")]
     [InlineData("heads=5", "not divisible by heads 5")]
     [InlineData("dense_layers=0,9", "dense layer index 9 is out of range")]
     [InlineData("nonsense=1", "unknown model key 'nonsense'")]
