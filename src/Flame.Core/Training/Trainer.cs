@@ -9,24 +9,28 @@ using static TorchSharp.torch;
 namespace Flame.Training;
 
 /// <summary>One logged training step (spec §2: every N steps), also a line of metrics.jsonl.</summary>
-public sealed record TrainingLog(long Step, double LmLoss, double LoadBalancingLoss, double ZLoss, double Lr, double GradNorm, double TokensPerSecond);
+public sealed record TrainingLog(long Step, double LmLoss, double LoadBalancingLoss, double ZLoss, double Lr, double GradNorm,
+    double TokensPerSecond, double ModelTflops, double? Mfu, IReadOnlyList<ExpertLoad> ExpertLoad);
 
 /// <summary>
 /// The FLAME-MoE recipe's loop (spec §2): micro-batches accumulated to the global batch, loss = lm + load
 /// balancing + z-loss, global-norm clipping, AdamW with the WSD schedule, validation and a checkpoint at
 /// evenly spaced steps plus the last. Losses are read back to the host only on logging steps.
 /// Sample i of step s is sample s * globalBatch + i of the shuffled training stream, so a resumed run sees
-/// exactly the data an uninterrupted one would.
+/// exactly the data an uninterrupted one would; the model has no dropout, so there is no RNG state to restore.
 /// </summary>
 public sealed class Trainer(TrainingConfig config, string runDirectory)
 {
-    public string MetricsPath => Path.Combine(runDirectory, "metrics.jsonl");
+    public string MetricsPath => Path.Combine(runDirectory, MetricsSink.FileName);
+
+    /// <summary>Called after each checkpoint is written, with its step and folder (evaluation at every checkpoint hooks here).</summary>
+    public Action<long, string>? OnCheckpoint { get; init; }
 
     public IReadOnlyList<TrainingLog> Run(bool resume, Action<TrainingLog>? onLog = null, CancellationToken cancel = default)
     {
         config.Validate();
         if (config.Data.Count == 0) throw new UserError("no training data: name a dataset prefix (flame data prepare writes one)");
-        var modelConfig = ModelOverrides.Apply(ModelPresets.Get(config.Preset), config.ModelOverrides).Validate();
+        var modelConfig = config.ResolveModel();
         if (config.Sequence > modelConfig.MaxPositions)
             throw new UserError($"sequence {config.Sequence} exceeds the model's max positions {modelConfig.MaxPositions}");
         var device = TorchRuntime.Resolve(DeviceChoiceParser.Parse(config.Device));
@@ -46,21 +50,24 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
         using var model = new FlameModel(modelConfig);
         model.to(device);
         model.ComputeType = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
-        var settings = new OptimizerSettings();
         var schedule = new WsdSchedule(config.Iterations, config.MaxLr, config.MinLr, config.WarmupFraction, config.DecayFraction).Validate();
-        using var optimizer = OptimizerFactory.Create(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), settings, config.MaxLr);
+        using var optimizer = OptimizerFactory.Create(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), config.Optimizer, config.MaxLr);
         var parameters = model.parameters().ToList();
         var store = new CheckpointStore(runDirectory);
+        var metrics = new MetricsSink(runDirectory);
+        using var load = new ExpertLoadTracker(modelConfig, device);
+        double flopsPerToken = ModelAccounting.Of(modelConfig, config.Sequence).FlopsPerToken;
+        double peak = config.PeakTflops > 0 ? config.PeakTflops : device.type == DeviceType.CUDA ? 989.0 : 0;
 
         long start = 0;
         if (resume && store.Latest() is { } latest)
         {
-            model.load(Path.Combine(latest.Folder, "model.bin"));
+            model.load(Path.Combine(latest.Folder, TrainedCheckpoint.ModelFile));
             optimizer.load_state_dict(Path.Combine(latest.Folder, "optimizer.bin"));
             start = latest.State.Step;
-            TrimMetrics(start);
+            metrics.Reset(start);
         }
-        else if (File.Exists(MetricsPath)) File.Delete(MetricsPath);
+        else metrics.Reset(null);
 
         var logs = new List<TrainingLog>();
         var clock = Stopwatch.StartNew();
@@ -86,11 +93,12 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
                 var lm = FlameModel.LanguageModelLoss(output.Logits, tokens[.., 1..]);
                 var loss = output.TrainingLoss(lm) / config.AccumulationSteps;
                 loss.backward();
+                load.Add(output.Moe);
                 lmSum = (lmSum + lm.detach() / config.AccumulationSteps).MoveToOuterDisposeScope();
                 balanceSum = (balanceSum + output.LoadBalancingLoss.detach() / config.AccumulationSteps).MoveToOuterDisposeScope();
                 zSum = (zSum + output.ZLoss.detach() / config.AccumulationSteps).MoveToOuterDisposeScope();
             }
-            var norm = GradientClipping.ClipGlobalNorm(parameters, settings.ClipNorm);
+            var norm = GradientClipping.ClipGlobalNorm(parameters, config.Optimizer.ClipNorm);
             optimizer.step();
             tokensSinceLog += (long)config.GlobalBatch * config.Sequence;
             stepsSinceLog++;
@@ -100,15 +108,20 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
             {
                 // The one host read per logging interval.
                 double lmMean = lmSum.item<float>() / stepsSinceLog;
-                if (!double.IsFinite(lmMean) || !double.IsFinite(norm.item<float>()))
-                    throw new UserError($"non-finite loss or gradient at step {done}; the last good checkpoint is kept");
+                double gradNorm = norm.item<float>();
+                if (!double.IsFinite(lmMean) || !double.IsFinite(gradNorm))
+                    throw new UserError($"non-finite {(double.IsFinite(lmMean) ? "gradient norm" : "loss")} at step {done}; " +
+                        $"the last good checkpoint is kept ({store.Latest()?.Folder ?? "none written yet"})");
+                double tokensPerSecond = tokensSinceLog / clock.Elapsed.TotalSeconds;
+                double tflops = tokensPerSecond * flopsPerToken / 1e12;
                 var log = new TrainingLog(done, lmMean, balanceSum.item<float>() / stepsSinceLog, zSum.item<float>() / stepsSinceLog,
-                    lr, norm.item<float>(), tokensSinceLog / clock.Elapsed.TotalSeconds);
-                AppendMetrics(new Dictionary<string, object>
+                    lr, gradNorm, tokensPerSecond, tflops, peak > 0 ? tflops / peak : null, load.TakeSummary());
+                metrics.Write(done, new Dictionary<string, double?>
                 {
-                    ["step"] = log.Step, ["lm_loss"] = log.LmLoss, ["load_balancing_loss"] = log.LoadBalancingLoss,
-                    ["z_loss"] = log.ZLoss, ["lr"] = log.Lr, ["grad_norm"] = log.GradNorm, ["tokens_per_s"] = log.TokensPerSecond,
-                });
+                    ["lm_loss"] = log.LmLoss, ["load_balancing_loss"] = log.LoadBalancingLoss, ["z_loss"] = log.ZLoss,
+                    ["lr"] = log.Lr, ["grad_norm"] = log.GradNorm, ["tokens_per_s"] = log.TokensPerSecond,
+                    ["model_tflops"] = log.ModelTflops, ["mfu"] = log.Mfu,
+                }, log.ExpertLoad);
                 logs.Add(log);
                 onLog?.Invoke(log);
                 lmSum = zeros(1, device: device).squeeze().MoveToOuterDisposeScope();
@@ -123,14 +136,15 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
                 if (valid is not null)
                 {
                     double validLoss = Validate(model, valid, device);
-                    AppendMetrics(new Dictionary<string, object> { ["step"] = done, ["val_loss"] = validLoss, ["val_ppl"] = Math.Exp(validLoss) });
+                    metrics.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = Math.Exp(validLoss) });
                 }
-                store.Save(done, configJson, folder =>
+                var folder = store.Save(done, configJson, folder =>
                 {
                     model.save(Path.Combine(folder, TrainedCheckpoint.ModelFile));
                     ModelConfigJson.Write(folder, modelConfig);
                     optimizer.save_state_dict(Path.Combine(folder, "optimizer.bin"));
                 });
+                OnCheckpoint?.Invoke(done, folder);
             }
         }
         return logs;
@@ -165,16 +179,4 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
             File.WriteAllText(Path.Combine(runDirectory, "tokenizer.txt"), config.Tokenizer);
         else throw new UserError($"{config.Tokenizer}: no such tokenizer (give cl100k_base, o200k_base, demo or a tokenizer.json)");
     }
-
-    /// <summary>Drops metrics logged after the checkpoint a run resumes from: those steps run again.</summary>
-    void TrimMetrics(long step)
-    {
-        if (!File.Exists(MetricsPath)) return;
-        var kept = File.ReadAllLines(MetricsPath)
-            .Where(line => line.Length > 0 && JsonDocument.Parse(line).RootElement.GetProperty("step").GetInt64() <= step);
-        File.WriteAllLines(MetricsPath, kept);
-    }
-
-    void AppendMetrics(Dictionary<string, object> values) =>
-        File.AppendAllText(MetricsPath, JsonSerializer.Serialize(values) + "\n");
 }

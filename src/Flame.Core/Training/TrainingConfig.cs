@@ -1,3 +1,5 @@
+using Flame.Model;
+
 namespace Flame.Training;
 
 /// <summary>
@@ -15,6 +17,8 @@ public sealed record TrainingConfig
     public int MicroBatch { get; init; } = 8;
     public int GlobalBatch { get; init; } = 16;
     public long Iterations { get; init; } = 200;
+    /// <summary>When positive, iterations come from this training-FLOP budget by FLAME-MoE's formula (spec §3).</summary>
+    public double FlopBudget { get; init; }
     public double MaxLr { get; init; } = 3e-4;
     public double MinLr { get; init; } = 3e-5;
     public double WarmupFraction { get; init; } = 0.01;
@@ -24,6 +28,21 @@ public sealed record TrainingConfig
     public int ValidationBatches { get; init; } = 4;
     public long Seed { get; init; } = 1234;
     public string Device { get; init; } = "auto";
+    public OptimizerSettings Optimizer { get; init; } = new();
+    /// <summary>Peak dense TFLOP/s of the device for MFU; 0 = 989 (H100 bf16) on CUDA and no MFU on CPU.</summary>
+    public double PeakTflops { get; init; }
+
+    /// <summary>The preset with this run's overrides applied.</summary>
+    public ModelConfig ResolveModel() => Flame.Model.ModelOverrides.Apply(ModelPresets.Get(Preset), this.ModelOverrides).Validate();
+
+    /// <summary>This config with <see cref="Iterations"/> taken from <see cref="FlopBudget"/> when one is set.</summary>
+    public TrainingConfig WithBudgetApplied()
+    {
+        if (FlopBudget <= 0) return this;
+        long iterations = ModelAccounting.IterationsForBudget(ResolveModel(), FlopBudget, (long)GlobalBatch * Sequence);
+        if (iterations < 1) throw new UserError($"a budget of {FlopBudget:G3} FLOPs is less than one step of {Preset}");
+        return this with { Iterations = iterations };
+    }
 
     public int AccumulationSteps => GlobalBatch / MicroBatch;
 

@@ -1,0 +1,87 @@
+using System.CommandLine;
+using Flame.Experiments;
+using Flame.Training;
+using Spectre.Console;
+
+namespace Flame.Cli.Commands;
+
+/// <summary>
+/// `flame run [CONFIG]`: the whole experiment (train, then the stages after it) into one run folder;
+/// `flame train [CONFIG]`: the training stage alone. With no CONFIG both run the embedded demo.
+/// </summary>
+public static class RunCommands
+{
+    public static Argument<string?> ConfigArgument() => new("config")
+    {
+        Description = "experiment TOML file (flame config keys lists the keys); none = the demo experiment",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    public static Option<string[]> SetOption() => new("--set")
+    {
+        Description = "override a config key, section.key=value (repeatable), e.g. --set training.iterations=50 --set model.experts=16",
+    };
+
+    public static Command Create() => Build("run", "train and study a model end to end (the demo when no config is given)", trainOnly: false);
+
+    public static Command CreateTrain() => Build("train", "only the training stage of an experiment", trainOnly: true);
+
+    static Command Build(string name, string description, bool trainOnly)
+    {
+        var file = ConfigArgument();
+        var set = SetOption();
+        var output = new Option<string?>("--out") { Description = "run folder (default: runs/<config name>, or runs/demo)" };
+        var resume = new Option<bool>("--resume") { Description = "continue from the newest valid checkpoint in the run folder" };
+        var command = new Command(name, description) { file, set, output, resume };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(file);
+            var config = ExperimentConfigFile.Load(path, parse.GetValue(set) ?? []);
+            var runDir = parse.GetValue(output) ?? Path.Combine("runs", path is null ? "demo" : Path.GetFileNameWithoutExtension(path));
+            var runner = new ExperimentRunner(config, runDir);
+            AnsiConsole.Status().Start("preparing data...", _ => runner.PrepareData());
+            Train(runner, parse.GetValue(resume), $"flame {name} {(path is null ? "" : path + " ")}--out {runDir} --resume");
+            AnsiConsole.MarkupLineInterpolated($"run folder: [bold]{runDir}[/] (config.toml, metrics.jsonl, tensorboard/, checkpoints/)");
+            return 0;
+        });
+        return command;
+    }
+
+    static void Train(ExperimentRunner runner, bool resume, string resumeCommand)
+    {
+        var training = runner.Config.Training;
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        long lastStep = 0;
+        TrainingLog? last = null;
+        try
+        {
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask($"training {training.Preset}", maxValue: training.Iterations);
+                    runner.Train(resume, log =>
+                    {
+                        lastStep = log.Step;
+                        last = log;
+                        task.Value = log.Step;
+                        task.Description = $"step {log.Step}/{training.Iterations} loss {log.LmLoss:N3} lr {log.Lr:E1} " +
+                            $"{log.TokensPerSecond:N0} tok/s {log.ModelTflops:N2} TFLOP/s" + (log.Mfu is double mfu ? $" MFU {mfu:P1}" : "");
+                    }, cancel.Token);
+                });
+        }
+        catch (OperationCanceledException)
+        {
+            throw new UserError($"interrupted after step {lastStep}; continue with: {resumeCommand}");
+        }
+        finally { Console.CancelKeyPress -= onCancel; }
+        if (last is { ExpertLoad.Count: > 0 })
+        {
+            int experts = training.ResolveModel().Experts;
+            var layers = string.Join("  ", last.ExpertLoad.Select(l => $"L{l.Layer} {l.MaxOverMean:N2} / {l.Entropy:N2}"));
+            AnsiConsole.WriteLine($"expert load at step {last.Step}, busiest/mean and entropy (balanced: 1 / {Math.Log(experts):N2}): {layers}");
+        }
+    }
+}

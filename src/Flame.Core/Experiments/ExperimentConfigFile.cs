@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text;
+using Tomlyn;
+using Tomlyn.Model;
+
+namespace Flame.Experiments;
+
+/// <summary>
+/// Reads an experiment from a TOML file plus `section.key=value` overrides (later wins), validates it, and
+/// writes the fully resolved experiment back as documented TOML (saved as config.toml in the run folder).
+/// </summary>
+public static class ExperimentConfigFile
+{
+    public const string ResolvedFileName = "config.toml";
+
+    /// <param name="path">a TOML file, or null for the defaults (the demo experiment).</param>
+    /// <param name="overrides">`section.key=value` assignments applied after the file.</param>
+    public static ExperimentConfig Load(string? path, IEnumerable<string> overrides)
+    {
+        var config = new ExperimentConfig();
+        if (path is not null)
+        {
+            if (!File.Exists(path)) throw new UserError($"{path}: no such config file");
+            config = Apply(config, Flatten(Parse(path)), path);
+        }
+        foreach (var assignment in overrides)
+        {
+            int eq = assignment.IndexOf('=');
+            if (eq <= 0) throw new UserError($"override '{assignment}' is not section.key=value (flame config keys lists the keys)");
+            config = Apply(config, [(assignment[..eq].Trim(), assignment[(eq + 1)..].Trim())], "--set");
+        }
+        return Resolve(config);
+    }
+
+    /// <summary>Validates everything that can be checked before training and fixes iterations from a FLOP budget.</summary>
+    public static ExperimentConfig Resolve(ExperimentConfig config)
+    {
+        var training = config.Training.Validate().WithBudgetApplied();
+        var model = training.ResolveModel();
+        if (training.Sequence > model.MaxPositions)
+            throw new UserError($"data.seq {training.Sequence} exceeds model.max_positions {model.MaxPositions}");
+        if (config.Evaluation.Tasks.Count > 0 && config.Evaluation.DataDir.Length == 0)
+            throw new UserError("evaluation.tasks needs evaluation.data_dir, the folder holding the task files");
+        if (config.Tracing.Tokens < 1) throw new UserError($"tracing.tokens must be positive (got {config.Tracing.Tokens})");
+        return config with { Training = training };
+    }
+
+    static TomlTable Parse(string path)
+    {
+        try
+        {
+            return TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(path)) ?? new TomlTable();
+        }
+        catch (TomlException e)
+        {
+            throw new UserError($"{path}: not valid TOML: {e.Message.Split('\n')[0]}");
+        }
+    }
+
+    static IEnumerable<(string Key, string Value)> Flatten(TomlTable root)
+    {
+        foreach (var (section, body) in root)
+        {
+            if (body is not TomlTable table)
+                throw new UserError($"'{section}' must be inside a section such as [training]; did you mean '{ExperimentKeys.Nearest(section)}'?");
+            foreach (var (leaf, value) in table)
+                yield return ($"{section}.{leaf}", value switch
+                {
+                    TomlArray array => string.Join(",", array.Select(ToText)),
+                    TomlTable => throw new UserError($"{section}.{leaf}: nested tables are not config keys"),
+                    _ => ToText(value),
+                });
+        }
+    }
+
+    static string ToText(object? value) => value switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+    };
+
+    static ExperimentConfig Apply(ExperimentConfig config, IEnumerable<(string Key, string Value)> assignments, string source)
+    {
+        foreach (var (key, value) in assignments)
+        {
+            try { config = ExperimentKeys.Find(key).Set(config, value); }
+            catch (UserError e) { throw new UserError($"{source}: {e.Message}"); }
+        }
+        return config;
+    }
+
+    /// <summary>The resolved experiment as TOML, every key present and commented with its meaning.</summary>
+    public static string ToToml(ExperimentConfig config)
+    {
+        var text = new StringBuilder("# Flame experiment (resolved: every key, with the values this run used)\n");
+        foreach (var section in ExperimentKeys.All.GroupBy(k => k.Section))
+        {
+            text.Append($"\n[{section.Key}]\n");
+            foreach (var key in section)
+                text.Append($"# {key.Description}\n{key.Leaf} = {TomlValue(key, key.Get(config))}\n");
+        }
+        return text.ToString();
+    }
+
+    static string TomlValue(ConfigKey key, object value) => value switch
+    {
+        IEnumerable<string> list when key.Kind == ConfigValueKind.TextList =>
+            "[" + string.Join(", ", list.Select(item => double.TryParse(item, NumberStyles.Float, CultureInfo.InvariantCulture, out _) && key.Name.StartsWith("model.") ? item : Quote(item))) + "]",
+        string s => Quote(s),
+        double d when double.IsFinite(d) && d == Math.Floor(d) && Math.Abs(d) < 1e6 => d.ToString("0.0", CultureInfo.InvariantCulture),
+        double d when Math.Abs(d) >= 1e6 => d.ToString("0.###############e+0", CultureInfo.InvariantCulture),
+        double d => d.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e"),
+        _ => ExperimentKeys.Format(value),
+    };
+
+    static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    public static void WriteResolved(string runDirectory, ExperimentConfig config)
+    {
+        Directory.CreateDirectory(runDirectory);
+        var path = Path.Combine(runDirectory, ResolvedFileName);
+        File.WriteAllText(path + ".tmp", ToToml(config));
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+}

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text.Json;
+using Flame.Model;
+using Flame.Training;
+
+namespace Flame.Experiments;
+
+/// <summary>
+/// Every key an experiment config may hold, with its meaning (spec §2 for the recipe's defaults). The
+/// model section takes the preset plus any model number (`model.experts`, `model.top_k`, ...), stored as
+/// overrides of the preset.
+/// </summary>
+public static class ExperimentKeys
+{
+    static ConfigKey Train(string name, ConfigValueKind kind, string description, Func<TrainingConfig, object> get,
+        Func<TrainingConfig, ConfigKey, string, TrainingConfig> set)
+    {
+        ConfigKey key = null!;
+        key = new ConfigKey(name, kind, description, c => get(c.Training), (c, v) => c with { Training = set(c.Training, key, v) });
+        return key;
+    }
+
+    static ConfigKey Optimizer(string name, string description, Func<OptimizerSettings, double> get,
+        Func<OptimizerSettings, double, OptimizerSettings> set) =>
+        Train(name, ConfigValueKind.Real, description, t => get(t.Optimizer), (t, k, v) => t with { Optimizer = set(t.Optimizer, k.ParseReal(v)) });
+
+    static ConfigKey Eval(string name, ConfigValueKind kind, string description, Func<EvaluationSettings, object> get,
+        Func<EvaluationSettings, ConfigKey, string, EvaluationSettings> set)
+    {
+        ConfigKey key = null!;
+        key = new ConfigKey(name, kind, description, c => get(c.Evaluation), (c, v) => c with { Evaluation = set(c.Evaluation, key, v) });
+        return key;
+    }
+
+    static ConfigKey Trace(string name, ConfigValueKind kind, string description, Func<TracingSettings, object> get,
+        Func<TracingSettings, ConfigKey, string, TracingSettings> set)
+    {
+        ConfigKey key = null!;
+        key = new ConfigKey(name, kind, description, c => get(c.Tracing), (c, v) => c with { Tracing = set(c.Tracing, key, v) });
+        return key;
+    }
+
+    /// <summary>A model number: read from the resolved model, written as a `key=value` override of the preset.</summary>
+    static ConfigKey ModelNumber(string leaf) => new($"model.{leaf}",
+        leaf == "dense_layers" ? ConfigValueKind.TextList : leaf is "rope_base" or "norm_eps" or "init_std" or "aux_loss_coeff" or "z_loss_coeff"
+            ? ConfigValueKind.Real : ConfigValueKind.Integer,
+        $"model {leaf.Replace('_', ' ')} (default: the preset's)",
+        c => ModelValue(c.Training.ResolveModel(), leaf),
+        (c, v) => c with { Training = c.Training with { ModelOverrides = [.. c.Training.ModelOverrides, $"{leaf}={v}"] } });
+
+    static object ModelValue(ModelConfig model, string leaf)
+    {
+        var element = JsonDocument.Parse(ModelConfigJson.Serialize(model)).RootElement.GetProperty(leaf);
+        return element.ValueKind == JsonValueKind.Array
+            ? element.EnumerateArray().Select(e => e.GetRawText()).ToList()
+            : element.TryGetInt64(out var i) ? (object)i : element.GetDouble();
+    }
+
+    public static readonly IReadOnlyList<ConfigKey> All =
+    [
+        Train("data.path", ConfigValueKind.TextList, "dataset prefix, or weights and prefixes (W1, P1, W2, P2, ...) of Megatron indexed datasets; empty = the demo Brown corpus",
+            t => t.Data, (t, k, v) => t with { Data = ConfigKey.ParseList(v) }),
+        Train("data.tokenizer", ConfigValueKind.Text, "tokenizer the data was prepared with: demo, cl100k_base, o200k_base or a tokenizer.json path",
+            t => t.Tokenizer, (t, k, v) => t with { Tokenizer = v }),
+        Train("data.seq", ConfigValueKind.Integer, "tokens per training sample (sequence length)",
+            t => t.Sequence, (t, k, v) => t with { Sequence = k.ParseInt32(v) }),
+        Train("model.preset", ConfigValueKind.Text, $"named model: {string.Join(", ", ModelPresets.Names)}",
+            t => t.Preset, (t, k, v) => t with { Preset = v }),
+        .. Flame.Model.ModelOverrides.Keys.Select(ModelNumber),
+        Train("training.iterations", ConfigValueKind.Integer, "optimizer steps (ignored when training.flop_budget is set)",
+            t => t.Iterations, (t, k, v) => t with { Iterations = k.ParseInteger(v) }),
+        Train("training.flop_budget", ConfigValueKind.Real, "training FLOPs; when > 0, iterations = floor(C / (6 N tokens_per_step)) with FLAME-MoE's N (spec §3)",
+            t => t.FlopBudget, (t, k, v) => t with { FlopBudget = k.ParseReal(v) }),
+        Train("training.micro_batch", ConfigValueKind.Integer, "sequences per forward/backward pass",
+            t => t.MicroBatch, (t, k, v) => t with { MicroBatch = k.ParseInt32(v) }),
+        Train("training.global_batch", ConfigValueKind.Integer, "sequences per optimizer step (a multiple of micro_batch; gradients accumulate)",
+            t => t.GlobalBatch, (t, k, v) => t with { GlobalBatch = k.ParseInt32(v) }),
+        Train("training.seed", ConfigValueKind.Integer, "seed of the initialisation and the data order",
+            t => t.Seed, (t, k, v) => t with { Seed = k.ParseInteger(v) }),
+        Train("training.device", ConfigValueKind.Text, "auto (CUDA when present), cpu or cuda; bf16 compute with fp32 masters on CUDA, fp32 on CPU",
+            t => t.Device, (t, k, v) => t with { Device = v }),
+        Train("training.log_every", ConfigValueKind.Integer, "steps between logged metrics (the only host reads)",
+            t => t.LogEvery, (t, k, v) => t with { LogEvery = k.ParseInt32(v) }),
+        Train("training.peak_tflops", ConfigValueKind.Real, "device peak dense TFLOP/s for MFU; 0 = 989 (H100 bf16) on CUDA, no MFU on CPU",
+            t => t.PeakTflops, (t, k, v) => t with { PeakTflops = k.ParseReal(v) }),
+        Optimizer("optimizer.beta1", "Adam beta1", o => o.Beta1, (o, v) => o with { Beta1 = v }),
+        Optimizer("optimizer.beta2", "Adam beta2", o => o.Beta2, (o, v) => o with { Beta2 = v }),
+        Optimizer("optimizer.eps", "Adam epsilon", o => o.Eps, (o, v) => o with { Eps = v }),
+        Optimizer("optimizer.weight_decay", "decoupled weight decay on weight matrices (none on 1-D parameters)", o => o.WeightDecay, (o, v) => o with { WeightDecay = v }),
+        Optimizer("optimizer.clip_grad", "global gradient-norm clipping threshold", o => o.ClipNorm, (o, v) => o with { ClipNorm = v }),
+        Train("schedule.max_lr", ConfigValueKind.Real, "peak learning rate of the WSD schedule",
+            t => t.MaxLr, (t, k, v) => t with { MaxLr = k.ParseReal(v) }),
+        Train("schedule.min_lr", ConfigValueKind.Real, "learning rate at the end of the decay",
+            t => t.MinLr, (t, k, v) => t with { MinLr = k.ParseReal(v) }),
+        Train("schedule.warmup_fraction", ConfigValueKind.Real, "fraction of iterations warming up linearly from 0",
+            t => t.WarmupFraction, (t, k, v) => t with { WarmupFraction = k.ParseReal(v) }),
+        Train("schedule.decay_fraction", ConfigValueKind.Real, "final fraction of iterations decaying exponentially to min_lr",
+            t => t.DecayFraction, (t, k, v) => t with { DecayFraction = k.ParseReal(v) }),
+        Train("checkpoints.count", ConfigValueKind.Integer, "evenly spaced checkpoints, the last at the final step (FLAME-MoE: 10)",
+            t => t.Checkpoints, (t, k, v) => t with { Checkpoints = k.ParseInt32(v) }),
+        Train("evaluation.validation_batches", ConfigValueKind.Integer, "micro-batches of the validation split scored at every checkpoint (val_loss)",
+            t => t.ValidationBatches, (t, k, v) => t with { ValidationBatches = k.ParseInt32(v) }),
+        Eval("evaluation.tasks", ConfigValueKind.TextList, "downstream tasks after training: arc_easy, arc_challenge, openbookqa, hellaswag, piqa, winogrande (needs evaluation.data_dir)",
+            e => e.Tasks, (e, k, v) => e with { Tasks = ConfigKey.ParseList(v) }),
+        Eval("evaluation.data_dir", ConfigValueKind.Text, "folder with the tasks' .jsonl/.parquet files",
+            e => e.DataDir, (e, k, v) => e with { DataDir = v }),
+        Eval("evaluation.limit", ConfigValueKind.Integer, "examples per task, 0 = all",
+            e => e.Limit, (e, k, v) => e with { Limit = k.ParseInt32(v) }),
+        Eval("evaluation.every_checkpoint", ConfigValueKind.Boolean, "score the tasks at every checkpoint, not only the final one",
+            e => e.EveryCheckpoint, (e, k, v) => e with { EveryCheckpoint = k.ParseBoolean(v) }),
+        Eval("evaluation.perplexity_batches", ConfigValueKind.Integer, "micro-batches of held-out tokens for the final perplexity; 0 = skip",
+            e => e.PerplexityBatches, (e, k, v) => e with { PerplexityBatches = k.ParseInt32(v) }),
+        Trace("tracing.enabled", ConfigValueKind.Boolean, "capture routing traces at every checkpoint and analyse them (spec §5)",
+            t => t.Enabled, (t, k, v) => t with { Enabled = k.ParseBoolean(v) }),
+        Trace("tracing.tokens", ConfigValueKind.Integer, "held-out tokens traced per checkpoint (the same ones each time)",
+            t => t.Tokens, (t, k, v) => t with { Tokens = k.ParseInt32(v) }),
+    ];
+
+    public static ConfigKey Find(string name) =>
+        All.FirstOrDefault(k => k.Name == name)
+        ?? throw new UserError($"unknown config key '{name}'; did you mean '{Nearest(name)}'? (flame config keys lists them all)");
+
+    /// <summary>The key with the smallest edit distance, comparing leaf names too so `experts` finds `model.experts`.</summary>
+    public static string Nearest(string name) =>
+        All.MinBy(k => Math.Min(EditDistance(name, k.Name), EditDistance(name, k.Leaf) + 1))!.Name;
+
+    static int EditDistance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
+    }
+
+    /// <summary>A value in the string form <see cref="ConfigKey.Set"/> takes.</summary>
+    public static string Format(object value) => value switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        IEnumerable<string> list => string.Join(",", list),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+    };
+}

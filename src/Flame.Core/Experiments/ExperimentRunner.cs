@@ -1,0 +1,28 @@
+using Flame.Data;
+using Flame.Training;
+
+namespace Flame.Experiments;
+
+/// <summary>
+/// Composes one experiment's stages over a run folder, in order: data (the demo corpus when none is named),
+/// training, then the stages after it. Each stage is a method so the CLI can show its own progress.
+/// </summary>
+public sealed class ExperimentRunner(ExperimentConfig config, string runDirectory)
+{
+    public ExperimentConfig Config { get; private set; } = config;
+    public string RunDirectory => runDirectory;
+
+    /// <summary>Prepares the demo corpus into the run folder when no data is named, then saves the resolved config.</summary>
+    public void PrepareData()
+    {
+        if (Config.Training.Data.Count == 0)
+        {
+            var prefix = DemoDataset.EnsurePrepared(Path.Combine(runDirectory, "data"));
+            Config = Config with { Training = Config.Training with { Data = [prefix], Tokenizer = "demo" } };
+        }
+        ExperimentConfigFile.WriteResolved(runDirectory, Config);
+    }
+
+    public IReadOnlyList<TrainingLog> Train(bool resume, Action<TrainingLog>? onLog = null, CancellationToken cancel = default) =>
+        new Trainer(Config.Training, runDirectory).Run(resume, onLog, cancel);
+}
