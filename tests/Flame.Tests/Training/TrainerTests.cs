@@ -7,7 +7,7 @@ namespace Flame.Tests.Training;
 
 public class TrainerTests
 {
-    static TrainingConfig TinyRun(string prefix) => new()
+    internal static TrainingConfig TinyRun(string prefix) => new()
     {
         Preset = "demo",
         ModelOverrides = ["layers=2", "hidden=32", "heads=4", "dense_ffn=48", "experts=4", "top_k=2", "expert_ffn=16",
@@ -16,7 +16,7 @@ public class TrainerTests
         LogEvery = 1, ValidationBatches = 1, Device = "cpu",
     };
 
-    static string WriteCorpus(TempFolder dir)
+    internal static string WriteCorpus(TempFolder dir)
     {
         var prefix = dir.File("tiny");
         var random = new Random(5);
@@ -104,5 +104,20 @@ public class TrainerTests
         var logged = File.ReadAllLines(Path.Combine(dir.File("run"), "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
             .Last(l => l.TryGetProperty("val_loss", out _)).GetProperty("val_loss").GetDouble();
         Assert.Equal(logged, loss, 5);
+    }
+
+    [Fact]
+    public void ANonFiniteLossStopsTheRunNamingTheStepAndKeepsTheLastCheckpoint()
+    {
+        using var dir = new TempFolder();
+        // An absurd learning rate sends the weights to infinity within a few steps.
+        var config = TinyRun(WriteCorpus(dir)) with { Iterations = 40, Checkpoints = 40, MaxLr = 1e30, WarmupFraction = 0 };
+        var error = Assert.Throws<UserError>(() => new Trainer(config, dir.File("run")).Run(resume: false));
+        Assert.Matches(@"non-finite (loss|gradient norm) at step (\d+)", error.Message);
+        long failedAt = long.Parse(System.Text.RegularExpressions.Regex.Match(error.Message, @"step (\d+)").Groups[1].Value);
+        var latest = new CheckpointStore(dir.File("run")).Latest();
+        Assert.NotNull(latest);
+        Assert.Equal(failedAt - 1, latest.Value.State.Step);
+        Assert.Contains(latest.Value.Folder, error.Message);
     }
 }
