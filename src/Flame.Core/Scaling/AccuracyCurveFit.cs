@@ -6,9 +6,17 @@ namespace Flame.Scaling;
 /// <summary>Standard errors of an <see cref="AccuracyCurve"/>'s coefficients; null where undefined (a fixed floor, a perfect fit).</summary>
 public sealed record AccuracyCurveErrors(double? Floor, double? Ceiling, double? Steepness, double? Midpoint);
 
+/// <summary>A predicted accuracy at a loss (and the budget the loss came from, if any).</summary>
+/// <param name="Extrapolated">the loss lies outside the losses the curve was fitted on</param>
+public sealed record AccuracyPrediction(double? Budget, double Loss, double Accuracy, bool Extrapolated);
+
 /// <summary>A task's fitted curve and how well it fits: root-mean-square error and R^2 of accuracy over the points.</summary>
 public sealed record AccuracyFit(string Task, int Points, AccuracyCurve Curve, AccuracyCurveErrors StandardErrors,
-                                 double Rmse, double RSquared, bool FloorFixed);
+                                 double Rmse, double RSquared, bool FloorFixed, double MinLoss, double MaxLoss)
+{
+    public AccuracyPrediction Predict(double loss, double? budget = null) =>
+        new(budget, loss, Curve.Accuracy(loss), loss < MinLoss || loss > MaxLoss);
+}
 
 /// <summary>
 /// Least-squares fit of <see cref="AccuracyCurve"/> to (loss, accuracy) points with MathNet's Levenberg-Marquardt,
@@ -61,7 +69,7 @@ public static class AccuracyCurveFit
         double mean = accuracies.Average();
         double total = accuracies.Sum(a => (a - mean) * (a - mean));
         return new AccuracyFit(task, points.Count, curve.Normalised(), errors, Math.Sqrt(rssBest / points.Count),
-                               total > 0 ? 1 - rssBest / total : 1, fixedFloor is not null);
+                               total > 0 ? 1 - rssBest / total : 1, fixedFloor is not null, losses.Min(), losses.Max());
     }
 
     /// <summary>Fits every task of the results separately, in order of first appearance.</summary>
