@@ -13,7 +13,7 @@ public static class IsoFlopCurvesPlot
     public static Plot Build(IReadOnlyList<ScalingRun> runs, IsoFlopFitResult approach2)
     {
         var plot = new Plot();
-        PlotStyle.Apply(plot, "IsoFLOP profiles (Approach 2)", "parameters N", "final validation loss");
+        PlotStyle.Apply(plot, "IsoFLOP profiles (Approach 2)", "parameters N (FLAME-MoE count, spec §1)", "final validation loss");
         var profiles = approach2.Profiles;
         double lnMin = runs.Min(r => Math.Log(r.Params)), lnMax = runs.Max(r => Math.Log(r.Params));
         double pad = 0.05 * (lnMax - lnMin) + 0.05;
@@ -43,15 +43,20 @@ public static class IsoFlopCurvesPlot
         if (anyMinimum)
         {
             // One legend entry for all the minima, drawn in black so it reads as a shape, not a budget.
-            var key = plot.Add.Marker(double.NaN, double.NaN, MarkerShape.FilledDiamond, 16, Colors.White);
+            var key = plot.Add.Marker(double.NaN, double.NaN, MarkerShape.FilledDiamond, 16, Colors.Gray);
             key.MarkerLineColor = Colors.Black;
             key.MarkerLineWidth = 1.5f;
             key.LegendText = "quadratic minimum";
         }
         double log10Min = (lnMin - pad) / Math.Log(10), log10Max = (lnMax + pad) / Math.Log(10);
-        plot.Axes.SetLimitsX(log10Min, log10Max);
+        // Vertical range from the runs and minima, not the parabolas, which climb steeply past the outermost sizes.
+        var shown = runs.Select(r => r.Loss).Concat(profiles.Where(p => p.QuadraticMinimumLoss is not null).Select(p => p.QuadraticMinimumLoss!.Value)).ToArray();
+        double yPad = 0.05 * (shown.Max() - shown.Min()) + 0.01;
+        plot.Axes.SetLimits(log10Min, log10Max, shown.Min() - yPad, shown.Max() + yPad);
         plot.Axes.Bottom.TickGenerator = LogTicks.For(log10Min, log10Max, LogTicks.Count);
-        plot.ShowLegend(Alignment.UpperRight);
+        // Below the axes: inside, it would sit on the high-loss runs at the edges of the profiles.
+        plot.Legend.Orientation = Orientation.Horizontal;
+        plot.ShowLegend(Edge.Bottom);
         return plot;
     }
 }

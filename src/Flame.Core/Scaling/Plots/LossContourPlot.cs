@@ -15,9 +15,9 @@ public static class LossContourPlot
     public static Plot Build(IReadOnlyList<ScalingRun> runs, ParametricLaw law, IsoFlopFitResult? approach2 = null)
     {
         var plot = new Plot();
-        PlotStyle.Apply(plot, $"Fitted law L = {law.E:0.###} + {law.A:0.###e0}/N^{law.Alpha:0.###} + {law.B:0.###e0}/D^{law.Beta:0.###}",
+        PlotStyle.Apply(plot, $"L(N, D) = {PlotStyle.Number(law.E)} + {PlotStyle.Number(law.A)} / N^{PlotStyle.Number(law.Alpha)} + {PlotStyle.Number(law.B)} / D^{PlotStyle.Number(law.Beta)}",
                         "parameters N", "training tokens D");
-        plot.Axes.Title.Label.FontSize = 18;
+        plot.Axes.Title.Label.FontSize = 19;
         double xMin = runs.Min(r => Math.Log10(r.Params)) - 0.3, xMax = runs.Max(r => Math.Log10(r.Params)) + 0.3;
         double yMin = runs.Min(r => Math.Log10(r.Tokens)) - 0.3, yMax = runs.Max(r => Math.Log10(r.Tokens)) + 0.3;
 
@@ -32,7 +32,7 @@ public static class LossContourPlot
                 losses.Add(loss);
             }
         var contours = plot.Add.ContourLines(grid);
-        contours.ContourLineLevels = Levels(losses);
+        contours.ContourLineLevels = Levels(runs.Select(r => law.Loss(r.Params, r.Tokens)), losses.Min());
         contours.Update(grid);
         contours.LineColor = Colors.Gray;
         contours.LineWidth = 1.5f;
@@ -46,15 +46,23 @@ public static class LossContourPlot
             // D = C/(6N) is a straight line of slope -1 in (log N, log D).
             double offset = Math.Log10(budgets[i] / 6);
             var isoFlop = plot.Add.Line(xMin, offset - xMin, xMax, offset - xMax);
-            isoFlop.LineColor = color.WithAlpha(0.6);
-            isoFlop.LinePattern = LinePattern.Dotted;
+            // Solid and faint: ScottPlot's SVG writer drops dash patterns (and says so on stdout).
+            isoFlop.LineColor = color.WithAlpha(0.35);
             isoFlop.LineWidth = 1.5f;
             var budgetRuns = runs.Where(r => r.Flops == budgets[i]).ToArray();
             var points = plot.Add.ScatterPoints(budgetRuns.Select(r => Math.Log10(r.Params)).ToArray(),
                                                 budgetRuns.Select(r => Math.Log10(r.Tokens)).ToArray(), color);
             points.MarkerSize = 10;
-            points.LegendText = $"runs at C = {LogTicks.Flops(budgets[i])}";
+            // Each IsoFLOP line named at its right end, just past its largest run, instead of five legend entries.
+            double xLabel = budgetRuns.Max(r => Math.Log10(r.Params)) + 0.06;
+            var label = plot.Add.Text($"C = {LogTicks.Flops(budgets[i])}", xLabel, offset - xLabel);
+            label.LabelFontSize = 14;
+            label.LabelFontColor = color;
+            label.LabelBold = true;
+            label.LabelAlignment = Alignment.LowerLeft;
         }
+        var runKey = plot.Add.Marker(double.NaN, double.NaN, MarkerShape.FilledCircle, 10, Colors.Gray);
+        runKey.LegendText = "runs on their IsoFLOP line C = 6ND";
 
         // The frontier over every budget whose optimum falls inside the plotted window.
         double cLow = Math.Log10(6) + xMin + yMin, cHigh = Math.Log10(6) + xMax + yMax;
@@ -83,20 +91,27 @@ public static class LossContourPlot
         plot.Axes.SetLimits(xMin, xMax, yMin, yMax);
         plot.Axes.Bottom.TickGenerator = LogTicks.For(xMin, xMax, LogTicks.Count);
         plot.Axes.Left.TickGenerator = LogTicks.For(yMin, yMax, LogTicks.Count);
-        plot.ShowLegend(Alignment.UpperRight);
+        // Below the axes in one row: inside, the legend would hide contours wherever it sat.
+        plot.Legend.Orientation = Orientation.Horizontal;
+        plot.ShowLegend(Edge.Bottom);
         return plot;
     }
 
-    /// <summary>About ten contour levels at a round step (0.05, 0.1, 0.2, 0.25, 0.5, ...) across the bulk of the window's losses.</summary>
-    static double[] Levels(List<double> losses)
+    /// <summary>
+    /// Contour levels at a round step (0.05, 0.1, 0.2, 0.25, 0.5, ...) from a little below the lowest loss the law gives
+    /// the runs up to their upper quartile: about ten lines where most runs are, none in the steep high-loss corner
+    /// (small N and D), where they would crowd together.
+    /// </summary>
+    static double[] Levels(IEnumerable<double> runLosses, double lowestInWindow)
     {
-        var sorted = losses.Order().ToArray();
-        double low = sorted[(int)(0.01 * (sorted.Length - 1))], high = sorted[(int)(0.95 * (sorted.Length - 1))];
-        double raw = (high - low) / 10;
+        var sorted = runLosses.Order().ToArray();
+        double low = sorted[0], high = sorted[(int)(0.75 * (sorted.Length - 1))];
+        double raw = Math.Max(high - low, 1e-6) / 8;
         double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-        double step = new[] { 1, 2, 2.5, 5, 10 }.Select(m => m * magnitude).First(s => s >= raw);
+        double step = new[] { 1, 2, 2.5, 5, 10 }.Select(m => m * magnitude).First(s => s >= raw * 0.999);
         var levels = new List<double>();
-        for (double level = Math.Ceiling(low / step) * step; level <= high + 1e-12; level += step) levels.Add(Math.Round(level, 6));
+        for (double level = (Math.Floor(low / step) - 2) * step; level <= high + 1e-9; level += step)
+            if (level > lowestInWindow) levels.Add(Math.Round(level, 6));
         return levels.ToArray();
     }
 }

@@ -33,8 +33,7 @@ public static class OptimalParamsPlot
             var n = cs.Select(c => Math.Log10(powerLaw.At(Math.Pow(10, c)))).ToArray();
             var line = plot.Add.ScatterLine(cs, n, Colors.SteelBlue);
             line.LineWidth = 3;
-            line.LinePattern = LinePattern.Dashed;
-            line.LegendText = $"Approach 2: N_opt = {powerLaw.K:0.###e0} C^{powerLaw.Exponent:F3}";
+            line.LegendText = $"Approach 2: N_opt ∝ C^{powerLaw.Exponent:F3} (through the minima)";
             ys.AddRange(n);
         }
         if (quadratic.Length > 0)
