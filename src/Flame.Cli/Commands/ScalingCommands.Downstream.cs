@@ -51,26 +51,33 @@ public static partial class ScalingCommands
     {
         ["task"] = fit.Task, ["points"] = fit.Points,
         ["floor"] = fit.Curve.Floor, ["ceiling"] = fit.Curve.Ceiling, ["steepness"] = fit.Curve.Steepness, ["midpoint"] = fit.Curve.Midpoint,
-        ["standard_errors"] = fit.StandardErrors, ["rmse"] = fit.Rmse, ["r_squared"] = fit.RSquared, ["floor_fixed"] = fit.FloorFixed,
+        ["standard_errors"] = fit.StandardErrors, ["rmse"] = fit.Rmse, ["r_squared"] = fit.RSquared, ["floor_fixed"] = fit.FloorFixed, ["ceiling_fixed"] = fit.CeilingFixed,
+        ["min_loss"] = fit.MinLoss, ["max_loss"] = fit.MaxLoss,
         ["predictions"] = predictions,
     };
 
     static void ShowDownstream(IReadOnlyList<(AccuracyFit Fit, List<AccuracyPrediction> Predictions)> rows)
     {
-        static string Coefficient(double value, double? error) =>
-            error is { } e ? $"{value:F4} ± {e:F4}" : $"{value:F4}";
-        var table = new Table().Title("[bold]accuracy = floor + (ceiling - floor) / (1 + exp(steepness (loss - midpoint)))[/] (± one standard error)")
-            .AddColumn("task").AddColumn(new TableColumn("points").RightAligned()).AddColumn(new TableColumn("floor").RightAligned())
+        static string Coefficient(double value, double? error, bool held) =>
+            held ? $"{value:F3} (held)" : error is { } e ? $"{value:F3} ± {e:F3}" : $"{value:F3}";
+        AnsiConsole.MarkupLine("accuracy = floor + (ceiling - floor) / (1 + exp(steepness (loss - midpoint))), ± one standard error");
+        var table = new Table().AddColumn("task").AddColumn(new TableColumn("floor").RightAligned())
             .AddColumn(new TableColumn("ceiling").RightAligned()).AddColumn(new TableColumn("steepness").RightAligned())
-            .AddColumn(new TableColumn("midpoint").RightAligned()).AddColumn(new TableColumn("RMSE").RightAligned()).AddColumn(new TableColumn("R²").RightAligned());
+            .AddColumn(new TableColumn("midpoint").RightAligned());
+        var quality = new Table().AddColumn("task").AddColumn(new TableColumn("points").RightAligned())
+            .AddColumn(new TableColumn("losses").RightAligned()).AddColumn(new TableColumn("RMSE").RightAligned())
+            .AddColumn(new TableColumn("R²").RightAligned());
         foreach (var (fit, _) in rows)
         {
             var (c, se) = (fit.Curve, fit.StandardErrors);
-            table.AddRow(fit.Task.EscapeMarkup(), $"{fit.Points}", Coefficient(c.Floor, se.Floor) + (fit.FloorFixed ? " (fixed)" : ""),
-                         Coefficient(c.Ceiling, se.Ceiling), Coefficient(c.Steepness, se.Steepness), Coefficient(c.Midpoint, se.Midpoint),
-                         $"{fit.Rmse:F4}", $"{fit.RSquared:F3}");
+            table.AddRow(fit.Task.EscapeMarkup(), Coefficient(c.Floor, se.Floor, fit.FloorFixed), Coefficient(c.Ceiling, se.Ceiling, fit.CeilingFixed),
+                         Coefficient(c.Steepness, se.Steepness, false), Coefficient(c.Midpoint, se.Midpoint, false));
+            quality.AddRow(fit.Task.EscapeMarkup(), $"{fit.Points}", $"{fit.MinLoss:F3}-{fit.MaxLoss:F3}", $"{fit.Rmse:F4}", $"{fit.RSquared:F3}");
         }
         AnsiConsole.Write(table);
+        AnsiConsole.Write(quality);
+        if (rows.Any(r => r.Fit.CeilingFixed))
+            AnsiConsole.MarkupLine("(held) ceiling: the free fit ran past the largest possible accuracy; the points do not reach the upper bend");
         if (rows.All(r => r.Predictions.Count == 0)) return;
         var predictions = new Table().Title("[bold]Predicted accuracy[/] (* outside the fitted losses)")
             .AddColumn("task").AddColumn(new TableColumn("budget").RightAligned()).AddColumn(new TableColumn("loss").RightAligned())

@@ -81,6 +81,30 @@ public class AccuracyCurveFitTests
     }
 
     [Fact]
+    public void CeilingIsHeldAtOneWhenTheFreeFitRunsPastIt()
+    {
+        // A pure exponential tail, 0.25 + 0.05 exp(-3 (L - 3.5)), is a sigmoid's lower bend with the ceiling at infinity:
+        // the free fit runs the ceiling above 1, so it is held at 1 and floor, steepness and midpoint refitted.
+        var tail = Enumerable.Range(0, 10).Select(i => 3.0 + 0.1 * i).Select(l => (l, 0.25 + 0.05 * Math.Exp(-3 * (l - 3.5)))).ToList();
+        var fit = AccuracyCurveFit.Fit("tail", tail);
+        Assert.True(fit.CeilingFixed);
+        Assert.Equal(1, fit.Curve.Ceiling);
+        Assert.Null(fit.StandardErrors.Ceiling);
+        Assert.True(fit.Rmse < 5e-3, $"rmse {fit.Rmse}");
+        Assert.False(AccuracyCurveFit.Fit("hellaswag", Points(Truth, 12)).CeilingFixed);
+    }
+
+    [Fact]
+    public void PredictionsOutsideTheFittedLossesAreMarked()
+    {
+        var fit = AccuracyCurveFit.Fit("hellaswag", Points(Truth, 12)); // losses 2.4 .. 4.2
+        Assert.False(fit.Predict(3.0).Extrapolated);
+        Assert.True(fit.Predict(2.0, budget: 1e21).Extrapolated);
+        Assert.Equal(Truth.Accuracy(3.0), fit.Predict(3.0).Accuracy, 6);
+        Assert.Equal(1e21, fit.Predict(2.0, budget: 1e21).Budget);
+    }
+
+    [Fact]
     public void FitsEachTaskSeparately()
     {
         var other = new AccuracyCurve(0.5, 0.7, 4, 3.0);

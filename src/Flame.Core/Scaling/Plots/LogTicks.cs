@@ -13,6 +13,16 @@ public static class LogTicks
     public static NumericManual For(double log10Min, double log10Max, Func<double, string> label)
     {
         var ticks = new NumericManual();
+        foreach (var (position, text) in Positions(log10Min, log10Max, label))
+            if (text is null) ticks.AddMinor(position);
+            else ticks.AddMajor(position, text);
+        return ticks;
+    }
+
+    /// <summary>Tick positions (log10 of the value) in the range, with a label for the major ones and null for the minor.</summary>
+    public static IReadOnlyList<(double Position, string? Label)> Positions(double log10Min, double log10Max, Func<double, string> label)
+    {
+        var ticks = new List<(double, string?)>();
         double span = log10Max - log10Min;
         double[] labelled = span <= 1.5 ? [1, 2, 5] : span <= 3 ? [1, 3] : [1];
         for (int decade = (int)Math.Floor(log10Min); decade <= (int)Math.Ceiling(log10Max); decade++)
@@ -20,9 +30,7 @@ public static class LogTicks
             {
                 double position = decade + Math.Log10(m);
                 if (position < log10Min - 1e-9 || position > log10Max + 1e-9) continue;
-                double value = m * Math.Pow(10, decade);
-                if (labelled.Contains(m)) ticks.AddMajor(position, label(value));
-                else ticks.AddMinor(position);
+                ticks.Add((position, labelled.Contains(m) ? label(m * Math.Pow(10, decade)) : null));
             }
         return ticks;
     }
