@@ -71,7 +71,7 @@ public static class AccuracyCurveFit
                                   MathNet.Numerics.Statistics.SortedArrayStatistics.Quantile(sorted, quantile)];
                 try
                 {
-                    var minimizer = new LevenbergMarquardtMinimizer(maximumIterations: 2000);
+                    var minimizer = new LevenbergMarquardtMinimizer(maximumIterations: 500);
                     var result = minimizer.FindMinimum(model, Vector<double>.Build.DenseOfArray(start), isFixed: isFixed);
                     var p = result.MinimizingPoint.ToArray();
                     if (p.Any(v => !double.IsFinite(v))) continue;
