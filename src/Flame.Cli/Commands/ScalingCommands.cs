@@ -7,10 +7,14 @@ using Spectre.Console;
 
 namespace Flame.Cli.Commands;
 
-/// <summary>`flame scaling plan` and `flame scaling fit`: FLAME-MoE's IsoFLOP study (spec §3).</summary>
-public static class ScalingCommands
+/// <summary>
+/// `flame scaling plan`, `fit`, `optimal` and `downstream`: FLAME-MoE's IsoFLOP study (spec §3).
+/// One command group, split over partial files (ScalingCommands.*.cs) by subcommand.
+/// </summary>
+public static partial class ScalingCommands
 {
-    public static Command Create() => new("scaling", "plan IsoFLOP runs and fit scaling laws to their losses") { CreatePlan(), CreateFit() };
+    public static Command Create() => new("scaling", "plan IsoFLOP runs, fit scaling laws to their losses, and use the fitted laws")
+        { CreatePlan(), CreateFit(), CreateOptimal(), CreateDownstream() };
 
     static Command CreatePlan()
     {
@@ -45,9 +49,14 @@ public static class ScalingCommands
         var input = new Option<string>("--input") { Description = "CSV with columns flops, params, loss and optionally tokens", Required = true };
         var bootstrap = new Option<int>("--bootstrap") { Description = "bootstrap replicates for 95% intervals (0: none)", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "seed of the bootstrap resampling", DefaultValueFactory = _ => 1234 };
+        var plots = new Option<string?>("--plots")
+        {
+            Description = "write the figures (PNG and SVG) to this folder; given without a folder, beside the CSV",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var json = CommonOptions.Json();
         var command = new Command("fit", "fit Approach 2 (IsoFLOP profiles) and Approach 3 (parametric loss) to finished runs")
-            { input, bootstrap, seed, json };
+            { input, bootstrap, seed, plots, json };
         command.SetAction(parse =>
         {
             var runs = ScalingResultsCsv.Read(parse.GetValue(input)!);
@@ -56,6 +65,12 @@ public static class ScalingCommands
             int samples = parse.GetValue(bootstrap);
             if (samples < 0) throw new UserError($"--bootstrap must be 0 or more (got {samples})");
             var intervals = samples > 0 ? Bootstrap.Run(runs, samples, parse.GetValue(seed)) : null;
+            if (parse.GetResult(plots) is not null)
+            {
+                string folder = parse.GetValue(plots) ?? Path.GetDirectoryName(Path.GetFullPath(parse.GetValue(input)!))!;
+                foreach (var file in Flame.Scaling.Plots.ScalingPlots.Write(folder, runs, approach2, approach3.Law))
+                    Console.Error.WriteLine($"wrote {file}");
+            }
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(FitJson(runs.Count, approach2, approach3, intervals), JsonOptions.Indented));
             else ShowFit(approach2, approach3, intervals);
             return 0;

@@ -35,4 +35,51 @@ public class ComputeOptimalTests
         double ratio = ComputeOptimal.For(ParametricLaw.FlameMoe, 1e20).Params / ComputeOptimal.For(ParametricLaw.FlameMoe, 1e19).Params;
         Assert.Equal(Math.Pow(10, 0.7189495), ratio, 5);
     }
+
+    [Theory]
+    [InlineData(1e18)]
+    [InlineData(2e19)]
+    [InlineData(8e19)]
+    [InlineData(1e24)]
+    public void NumericSearchAlongTheIsoFlopLineAgreesWithTheClosedForm(double budget)
+    {
+        var closed = ComputeOptimal.For(ParametricLaw.FlameMoe, budget);
+        var numeric = ComputeOptimal.Numeric(ParametricLaw.FlameMoe, budget);
+        Assert.Equal(1, numeric.Params / closed.Params, 6);
+        Assert.Equal(1, numeric.Tokens / closed.Tokens, 6);
+        Assert.Equal(closed.Loss, numeric.Loss, 10);
+        Assert.Equal(budget, 6 * numeric.Params * numeric.Tokens, budget * 1e-12);
+    }
+
+    [Fact]
+    public void NumericAgreesForALawUnlikeFlameMoes()
+    {
+        // alpha > beta puts the optimum on the data side (a < 0.5): the search must not lean on FLAME-MoE's shape.
+        var law = new ParametricLaw(1.7, 400, 0.34, 410, 0.28);
+        var closed = ComputeOptimal.For(law, 1e21);
+        Assert.InRange(law.ParamsExponent, 0.4, 0.5);
+        Assert.Equal(1, ComputeOptimal.Numeric(law, 1e21).Params / closed.Params, 6);
+    }
+
+    [Theory]
+    // By hand (python3, the spec's coefficients): G = (alpha A / (beta B))^(1/(alpha+beta)), N = G (C/6)^(beta/(alpha+beta)),
+    // D = C/(6N), L = E + A/N^alpha + B/D^beta.
+    [InlineData(2e19, 349_342_693.86376005, 9_541_729_058.267633, 3.083517549563623)]
+    [InlineData(8e19, 946_460_310.1488546, 14_087_577_883.996353, 2.878717569966458)]
+    public void PublishedLawsOptimumMatchesTheHandComputation(double budget, double n, double d, double loss)
+    {
+        var best = ComputeOptimal.For(PublishedLaws.Get("flame-moe-2025"), budget);
+        Assert.Equal(1, best.Params / n, 9);
+        Assert.Equal(1, best.Tokens / d, 9);
+        Assert.Equal(loss, best.Loss, 9);
+    }
+
+    [Fact]
+    public void LawsWithoutAnOptimumAndUnknownNamesAreUserErrors()
+    {
+        Assert.Throws<UserError>(() => ComputeOptimal.For(ParametricLaw.FlameMoe with { Alpha = 0 }, 1e19));
+        Assert.Throws<UserError>(() => ComputeOptimal.Numeric(ParametricLaw.FlameMoe with { Beta = -0.1 }, 1e19));
+        Assert.Throws<UserError>(() => ComputeOptimal.For(ParametricLaw.FlameMoe, -1));
+        Assert.Contains("flame-moe-2025", Assert.Throws<UserError>(() => PublishedLaws.Get("chinchilla")).Message);
+    }
 }

@@ -74,4 +74,101 @@ public class ScalingCommandTests
         File.WriteAllLines(dir.File("bad.csv"), ["flops,params,loss", "1e18,1e8,x"]);
         Assert.Equal(2, Run("scaling", "fit", "--input", dir.File("bad.csv")).Code);
     }
+
+    [Fact]
+    public void OptimalJsonForThePublishedLaw()
+    {
+        var (code, output) = Run("scaling", "optimal", "--law", "flame-moe-2025", "--budgets", "2e19,8e19", "--json");
+        Assert.Equal(0, code);
+        var rows = JsonDocument.Parse(output).RootElement.EnumerateArray().ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(2e19, rows[0].GetProperty("budget").GetDouble());
+        Assert.Equal(1, rows[0].GetProperty("n_opt").GetDouble() / 349_342_693.86376005, 9);   // hand values: ComputeOptimalTests
+        Assert.Equal(1, rows[1].GetProperty("d_opt").GetDouble() / 14_087_577_883.996353, 9);
+        Assert.Equal(2.878717569966458, rows[1].GetProperty("loss").GetDouble(), 9);
+        Assert.Equal(1, rows[1].GetProperty("n_opt_numeric").GetDouble() / rows[1].GetProperty("n_opt").GetDouble(), 6);
+        Assert.False(rows[0].TryGetProperty("match", out _));
+    }
+
+    [Fact]
+    public void OptimalMatchesAnArchitectureAndItsIterations()
+    {
+        var (code, output) = Run("scaling", "optimal", "--law", "flame-moe-2025", "--budgets", "8e19", "--candidates", "released",
+                                 "--tokens-per-step", "2097152", "--json");
+        Assert.Equal(0, code);
+        var match = JsonDocument.Parse(output).RootElement[0].GetProperty("match");
+        Assert.Equal("flame-moe-721m", match.GetProperty("preset").GetString());
+        Assert.Equal(721_207_296, match.GetProperty("params").GetInt64());
+        Assert.Equal(8815, match.GetProperty("iterations").GetInt64());
+    }
+
+    [Fact]
+    public void OptimalFromAFittedCsvRecoversThePublishedOptimum()
+    {
+        using var dir = new TempFolder();
+        var csv = WriteRuns(dir);
+        var (code, output) = Run("scaling", "optimal", "--fit", csv, "--budgets", "2e19", "--json");
+        Assert.Equal(0, code);
+        // The runs are the published law's own losses, so the refitted law's optimum is the published one, closely.
+        Assert.InRange(JsonDocument.Parse(output).RootElement[0].GetProperty("n_opt").GetDouble() / 349_342_693.86, 0.95, 1.05);
+    }
+
+    [Fact]
+    public void DownstreamJsonPerTaskWithPredictionsAtLossesAndBudgets()
+    {
+        using var dir = new TempFolder();
+        var csv = dir.File("eval.csv");
+        var truth = new Flame.Scaling.AccuracyCurve(0.25, 0.8, 6, 3.2);
+        File.WriteAllLines(csv, ["task,loss,accuracy", ..Enumerable.Range(0, 8).Select(i => 2.6 + 0.2 * i)
+            .SelectMany(l => new[] { FormattableString.Invariant($"hellaswag,{l:R},{truth.Accuracy(l):R}"),
+                                     FormattableString.Invariant($"piqa,{l:R},{(truth with { Floor = 0.5 }).Accuracy(l):R}") })]);
+        var (code, output) = Run("scaling", "downstream", "--input", csv, "--predict-loss", "3.0", "--budgets", "8e19",
+                                 "--law", "flame-moe-2025", "--json");
+        Assert.Equal(0, code);
+        var tasks = JsonDocument.Parse(output).RootElement.EnumerateArray().ToList();
+        Assert.Equal(["hellaswag", "piqa"], tasks.Select(t => t.GetProperty("task").GetString()));
+        Assert.Equal(0.5, tasks[1].GetProperty("floor").GetDouble(), 5);
+        Assert.Equal(6, tasks[0].GetProperty("steepness").GetDouble(), 4);
+        var predictions = tasks[0].GetProperty("predictions").EnumerateArray().ToList();
+        Assert.Equal(truth.Accuracy(3.0), predictions[0].GetProperty("accuracy").GetDouble(), 5);
+        Assert.Equal(JsonValueKind.Null, predictions[0].GetProperty("budget").ValueKind);
+        Assert.Equal(8e19, predictions[1].GetProperty("budget").GetDouble());
+        Assert.Equal(2.878717569966458, predictions[1].GetProperty("loss").GetDouble(), 9);
+        Assert.Equal(truth.Accuracy(2.878717569966458), predictions[1].GetProperty("accuracy").GetDouble(), 5);
+        Assert.False(predictions[1].GetProperty("extrapolated").GetBoolean()); // 2.88 lies within 2.6 .. 4.0
+    }
+
+    [Fact]
+    public void FitPlotsLandBesideTheCsvWhenNoFolderIsGiven()
+    {
+        using var dir = new TempFolder();
+        var csv = WriteRuns(dir);
+        var (code, output) = Run("scaling", "fit", "--input", csv, "--plots", "--json");
+        Assert.Equal(0, code);
+        JsonDocument.Parse(output); // stdout stays pure JSON while figures are written
+        Assert.Equal(["isoflop-curves.png", "isoflop-curves.svg", "loss-contours.png", "loss-contours.svg",
+                      "optimal-params.png", "optimal-params.svg", "runs.csv"], dir.Entries());
+    }
+
+    [Fact]
+    public void OptimalAndDownstreamMistakesExitWithTwo()
+    {
+        using var dir = new TempFolder();
+        Assert.Equal(2, Run("scaling", "optimal", "--budgets", "1e19").Code);                                            // no law
+        Assert.Equal(2, Run("scaling", "optimal", "--law", "flame-moe-2025", "--fit", "x.csv", "--budgets", "1e19").Code); // both
+        Assert.Equal(2, Run("scaling", "optimal", "--law", "chinchilla", "--budgets", "1e19").Code);
+        Assert.Equal(2, Run("scaling", "optimal", "--law", "flame-moe-2025", "--budgets", "1e19", "--candidates", "nope").Code);
+        File.WriteAllLines(dir.File("eval.csv"), ["loss,accuracy", "3.0,0.4", "3.1,0.38"]);
+        Assert.Equal(2, Run("scaling", "downstream", "--input", dir.File("eval.csv")).Code);                               // 2 points
+        Assert.Equal(2, Run("scaling", "downstream", "--input", dir.File("eval.csv"), "--predict-loss", "abc").Code);
+        Assert.Equal(2, Run("scaling", "downstream", "--input", dir.File("eval.csv"), "--law", "flame-moe-2025").Code);   // law without budgets
+    }
+
+    static string WriteRuns(TempFolder dir)
+    {
+        var csv = dir.File("runs.csv");
+        File.WriteAllLines(csv, ["flops,params,tokens,loss", ..SyntheticRuns.From(Flame.Scaling.ParametricLaw.FlameMoe)
+            .Select(r => FormattableString.Invariant($"{r.Flops:R},{r.Params:R},{r.Tokens:R},{r.Loss:R}"))]);
+        return csv;
+    }
 }
