@@ -14,7 +14,7 @@ namespace Flame.Cli.Commands;
 public static partial class ScalingCommands
 {
     public static Command Create() => new("scaling", "plan IsoFLOP runs, fit scaling laws to their losses, and use the fitted laws")
-        { CreatePlan(), CreateFit(), CreateOptimal(), CreateDownstream() };
+        { CreatePlan(), CreateSweepRun(), CreateFit(), CreateOptimal(), CreateDownstream() };
 
     static Command CreatePlan()
     {
@@ -24,8 +24,13 @@ public static partial class ScalingCommands
             { Description = "tokens per optimizer step", DefaultValueFactory = _ => ScalingPlan.DefaultTokensPerStep };
         var grid = new Option<string?>("--grid") { Description = "architecture grid: flame (FLAME-MoE's 16); the default when no --presets" };
         var json = CommonOptions.Json();
+        var output = new Option<string?>("--out") { Description = "sweep folder: write one experiment config per run into OUT/runs/ (for flame scaling run)" };
+        var baseConfig = RunCommands.ConfigArgument();
+        baseConfig.Description = "with --out: the experiment every run starts from (data, batch, schedule); its global batch x seq is the tokens per step";
+        var set = RunCommands.SetOption();
+        var speed = new Option<double?>("--tokens-per-second") { Description = "measured training speed, to estimate each run's time" };
         var command = new Command("plan", "parameters, tokens D = C/(6N) and iterations for each model at each budget")
-            { presets, budgets, tokensPerStep, grid, json };
+            { presets, budgets, tokensPerStep, grid, json, output, baseConfig, set, speed };
         command.SetAction(parse =>
         {
             var models = new List<ModelConfig>();
@@ -36,9 +41,35 @@ public static partial class ScalingCommands
             if (presetList is not null) models.AddRange(SplitList(presetList, "--presets").Select(ModelPresets.Get));
             if (gridName is not null || presetList is null) models.AddRange(IsoFlopGrid.Architectures);
             var budgetList = parse.GetValue(budgets) is { } b ? ParseBudgets(b) : IsoFlopGrid.Budgets;
-            var runs = ScalingPlan.Build(models, budgetList, parse.GetValue(tokensPerStep));
+            long perStep = parse.GetValue(tokensPerStep);
+            if (parse.GetValue(output) is { } sweep)
+            {
+                var start = Flame.Experiments.ExperimentConfigFile.Load(parse.GetValue(baseConfig), parse.GetValue(set) ?? []);
+                perStep = (long)start.Training.GlobalBatch * start.Training.Sequence;
+                var files = ScalingSweep.WritePlan(sweep, start, models, budgetList);
+                Console.Error.WriteLine($"wrote {files.Count} run configs to {Path.Combine(sweep, "runs")} ({perStep:N0} tokens per step); train them with: flame scaling run {sweep}");
+            }
+            var runs = ScalingPlan.Build(models, budgetList, perStep);
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(runs, JsonOptions.Indented));
-            else ShowPlan(runs, parse.GetValue(tokensPerStep));
+            else ShowPlan(runs, perStep, parse.GetValue(speed));
+            return 0;
+        });
+        return command;
+    }
+
+    static Command CreateSweepRun()
+    {
+        var sweep = new Argument<string>("sweep") { Description = "sweep folder written by flame scaling plan --out" };
+        var command = new Command("run", "train a planned sweep's runs one after another (finished runs skipped, interrupted ones resumed) into results.csv") { sweep };
+        command.SetAction(parse =>
+        {
+            var folder = parse.GetValue(sweep)!;
+            var results = ScalingSweep.Run(folder,
+                (name, config) => AnsiConsole.MarkupLineInterpolated($"[bold]{name}[/]: {config.Training.Iterations:N0} iterations"),
+                log => { if (log.Step % 50 == 0) AnsiConsole.WriteLine($"  step {log.Step} loss {log.LmLoss:N3}"); });
+            foreach (var r in results)
+                AnsiConsole.MarkupLineInterpolated($"{r.Name}: val loss {r.Loss:N4} ({r.Outcome})");
+            AnsiConsole.MarkupLineInterpolated($"results: [bold]{Path.Combine(folder, ScalingSweep.ResultsFile)}[/]; fit with: flame scaling fit --input {Path.Combine(folder, ScalingSweep.ResultsFile)} --plots");
             return 0;
         });
         return command;
@@ -89,14 +120,19 @@ public static partial class ScalingCommands
         double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v)
             ? v : throw new UserError($"--budgets: '{s}' is not a positive number of FLOPs")).ToArray();
 
-    static void ShowPlan(IReadOnlyList<PlannedRun> runs, long tokensPerStep)
+    static void ShowPlan(IReadOnlyList<PlannedRun> runs, long tokensPerStep, double? tokensPerSecond)
     {
         var table = new Table().Title($"[bold]IsoFLOP plan[/] ({tokensPerStep:N0} tokens per step)")
             .AddColumn("model").AddColumn(new TableColumn("budget").RightAligned()).AddColumn(new TableColumn("N").RightAligned())
             .AddColumn(new TableColumn("tokens D").RightAligned()).AddColumn(new TableColumn("iterations").RightAligned());
+        if (tokensPerSecond is > 0) table.AddColumn(new TableColumn($"hours at {tokensPerSecond:N0} tok/s").RightAligned());
         foreach (var r in runs)
-            table.AddRow(r.Preset, r.Budget.ToString("0.0E+0", CultureInfo.InvariantCulture), $"{r.Params:N0}",
-                         r.Tokens.ToString("0.000E+0", CultureInfo.InvariantCulture), $"{r.Iterations:N0}");
+        {
+            var cells = new List<string> { r.Preset, r.Budget.ToString("0.0E+0", CultureInfo.InvariantCulture), $"{r.Params:N0}",
+                r.Tokens.ToString("0.000E+0", CultureInfo.InvariantCulture), $"{r.Iterations:N0}" };
+            if (tokensPerSecond is double speed and > 0) cells.Add($"{(double)r.Iterations * tokensPerStep / speed / 3600:N1}");
+            table.AddRow(cells.ToArray());
+        }
         AnsiConsole.Write(table);
     }
 

@@ -56,6 +56,10 @@ public static class ExperimentKeys
             : element.TryGetInt64(out var i) ? (object)i : element.GetDouble();
     }
 
+    /// <summary>Every model number of a resolved model as `key=value` overrides, so any architecture fits in a config file.</summary>
+    public static IReadOnlyList<string> OverridesFor(ModelConfig model) =>
+        Flame.Model.ModelOverrides.Keys.Select(k => $"{k}={Format(ModelValue(model, k) is IEnumerable<string> list ? string.Join(",", list) : ModelValue(model, k))}").ToList();
+
     public static readonly IReadOnlyList<ConfigKey> All =
     [
         Train("data.path", ConfigValueKind.TextList, "dataset prefix, or weights and prefixes (W1, P1, W2, P2, ...) of Megatron indexed datasets; empty = the demo Brown corpus",

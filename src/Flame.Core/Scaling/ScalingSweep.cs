@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json;
+using Flame.Experiments;
+using Flame.Model;
+using Flame.Training;
+
+namespace Flame.Scaling;
+
+/// <summary>What happened to one planned run when the sweep was run.</summary>
+public enum SweepRunOutcome { Trained, Resumed, AlreadyFinished }
+
+/// <summary>One finished run of a sweep, a row of results.csv.</summary>
+public sealed record SweepResult(string Name, double Flops, long Params, double Tokens, double Loss, SweepRunOutcome Outcome);
+
+/// <summary>
+/// An IsoFLOP sweep on disk (spec §3): `plan` writes one experiment config per (model, budget) into
+/// SWEEP/runs/NAME.toml; `run` trains them one after another into SWEEP/runs/NAME/, skipping finished runs and
+/// resuming interrupted ones, and collects each run's final validation loss into SWEEP/results.csv, the input
+/// of `flame scaling fit`.
+/// </summary>
+public static class ScalingSweep
+{
+    public const string ResultsFile = "results.csv";
+
+    public static string RunName(string model, double budget) =>
+        $"{model}-C{budget.ToString("0.##e+0", CultureInfo.InvariantCulture).Replace("+", "")}";
+
+    /// <summary>Writes the plan's configs: the base experiment with each model and its budget; tokens per step come from the base.</summary>
+    public static IReadOnlyList<string> WritePlan(string sweepDirectory, ExperimentConfig baseConfig, IEnumerable<ModelConfig> models, IEnumerable<double> budgets)
+    {
+        var runsDir = Path.Combine(sweepDirectory, "runs");
+        Directory.CreateDirectory(runsDir);
+        var written = new List<string>();
+        var modelList = models.ToList();
+        foreach (var budget in budgets)
+            foreach (var model in modelList)
+            {
+                var training = baseConfig.Training with
+                {
+                    Preset = ModelPresets.Names.Contains(model.Name) ? model.Name : "flame-moe-38m",
+                    ModelOverrides = ExperimentKeys.OverridesFor(model),
+                    FlopBudget = budget,
+                };
+                var config = ExperimentConfigFile.Resolve(baseConfig with { Training = training });
+                var path = Path.Combine(runsDir, RunName(model.Name, budget) + ".toml");
+                File.WriteAllText(path + ".tmp", $"# IsoFLOP run: {model.Name} at {budget:G3} FLOPs\n" + ExperimentConfigFile.ToToml(config));
+                File.Move(path + ".tmp", path, overwrite: true);
+                written.Add(path);
+            }
+        return written;
+    }
+
+    /// <summary>Trains every planned run in name order and rewrites results.csv after each one.</summary>
+    public static IReadOnlyList<SweepResult> Run(string sweepDirectory, Action<string, ExperimentConfig>? onStart = null,
+        Action<TrainingLog>? onLog = null, CancellationToken cancel = default)
+    {
+        var runsDir = Path.Combine(sweepDirectory, "runs");
+        var plans = Directory.Exists(runsDir) ? Directory.GetFiles(runsDir, "*.toml").Order(StringComparer.Ordinal).ToList() : [];
+        if (plans.Count == 0) throw new UserError($"{sweepDirectory}: no planned runs in runs/*.toml (write them with flame scaling plan --out {sweepDirectory})");
+        var results = new List<SweepResult>();
+        foreach (var plan in plans)
+        {
+            var name = Path.GetFileNameWithoutExtension(plan);
+            var config = ExperimentConfigFile.Load(plan, []);
+            var runDir = Path.Combine(runsDir, name);
+            var latest = new CheckpointStore(runDir).Latest();
+            var outcome = latest is null ? SweepRunOutcome.Trained
+                : latest.Value.State.Step >= config.Training.Iterations ? SweepRunOutcome.AlreadyFinished : SweepRunOutcome.Resumed;
+            if (outcome != SweepRunOutcome.AlreadyFinished)
+            {
+                onStart?.Invoke(name, config);
+                var runner = new ExperimentRunner(config, runDir);
+                runner.PrepareData();
+                runner.Train(resume: outcome == SweepRunOutcome.Resumed, onLog, cancel);
+            }
+            var model = config.Training.ResolveModel();
+            long n = ModelAccounting.FlameParameterCount(model);
+            double tokens = (double)config.Training.Iterations * config.Training.GlobalBatch * config.Training.Sequence;
+            results.Add(new SweepResult(name, config.Training.FlopBudget > 0 ? config.Training.FlopBudget : 6.0 * n * tokens, n, tokens, FinalValidationLoss(runDir), outcome));
+            WriteResults(sweepDirectory, results);
+        }
+        return results;
+    }
+
+    static double FinalValidationLoss(string runDir)
+    {
+        var path = Path.Combine(runDir, MetricsSink.FileName);
+        var last = File.ReadLines(path).Select(l => JsonDocument.Parse(l).RootElement)
+            .LastOrDefault(e => e.TryGetProperty("val_loss", out var v) && v.ValueKind == JsonValueKind.Number);
+        return last.ValueKind == JsonValueKind.Undefined
+            ? throw new UserError($"{path}: no validation loss (set evaluation.validation_batches > 0)")
+            : last.GetProperty("val_loss").GetDouble();
+    }
+
+    /// <summary>flops is the planned budget (so IsoFLOP profiles group by it); tokens are those actually trained (whole steps).</summary>
+    static void WriteResults(string sweepDirectory, IEnumerable<SweepResult> results)
+    {
+        var path = Path.Combine(sweepDirectory, ResultsFile);
+        var lines = results.Select(r => string.Join(",", r.Name, F(r.Flops), r.Params.ToString(CultureInfo.InvariantCulture), F(r.Tokens), F(r.Loss)));
+        File.WriteAllLines(path + ".tmp", lines.Prepend("name,flops,params,tokens,loss"));
+        File.Move(path + ".tmp", path, overwrite: true);
+        static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    }
+}
