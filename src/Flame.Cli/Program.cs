@@ -10,4 +10,5 @@ root.Subcommands.Add(TrainCommands.Create());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(TokenizerCommands.Create());
 root.Subcommands.Add(ScalingCommands.Create());
+root.Subcommands.Add(EvalCommands.Create());
 return CommandRunner.Run(root, args);
