@@ -45,7 +45,7 @@ public static class EvalCommands
             };
             bool all = parse.GetValue(allCheckpoints);
             if (all && target.IsCheckpoint) throw new UserError("--all-checkpoints needs --run");
-            var summaries = WithProgress(progress => target.IsCheckpoint
+            var summaries = WithProgress(!parse.GetValue(json), progress => target.IsCheckpoint
                 ? [Evaluator.EvaluateCheckpoint(target.Path, options, progress)]
                 : Evaluator.EvaluateRun(target.Path, options, all, progress));
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(all ? (object)summaries : summaries[^1], JsonOptions.Indented));
@@ -89,11 +89,12 @@ public static class EvalCommands
         return shots;
     }
 
-    static T WithProgress<T>(Func<IProgress<EvalProgress>, T> work)
+    /// <summary>Runs with live progress bars (none with --json, so stdout stays one JSON document).</summary>
+    static T WithProgress<T>(bool show, Func<IProgress<EvalProgress>, T> work)
     {
-        using var cancel = new CancellationTokenSource();
         try
         {
+            if (!show) return work(new ActionProgress<EvalProgress>(_ => { }));
             return AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .Start(ctx =>
@@ -201,7 +202,7 @@ public static class EvalCommands
                 BatchSize = parse.GetValue(batch), Device = parse.GetValue(device)!, ComputeType = CommonOptions.ParseDtype(parse.GetValue(dtype)),
                 OutputDir = parse.GetValue(output),
             };
-            var summary = WithProgress(progress => target.IsCheckpoint
+            var summary = WithProgress(!parse.GetValue(json), progress => target.IsCheckpoint
                 ? Evaluator.EvaluateCheckpoint(target.Path, options, progress)
                 : Evaluator.EvaluateRun(target.Path, options, false, progress)[0]);
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(summary.Perplexity, JsonOptions.Indented));
@@ -230,9 +231,10 @@ public static class EvalCommands
         command.SetAction(parse =>
         {
             var torchDevice = TorchRuntime.Resolve(DeviceChoiceParser.Parse(parse.GetValue(device)!));
-            var (name, result) = AnsiConsole.Status().Start($"scoring {parse.GetValue(choices)} choices...", _ => ScoringBenchmark.Measure(
+            (string, ScoringThroughput) Measure() => ScoringBenchmark.Measure(
                 parse.GetValue(checkpoint) ?? parse.GetValue(run), CommonOptions.ResolveModel(parse, preset, set), torchDevice,
-                CommonOptions.ParseDtype(parse.GetValue(dtype)), parse.GetValue(choices), parse.GetValue(context), parse.GetValue(continuation), parse.GetValue(batch)));
+                CommonOptions.ParseDtype(parse.GetValue(dtype)), parse.GetValue(choices), parse.GetValue(context), parse.GetValue(continuation), parse.GetValue(batch));
+            var (name, result) = parse.GetValue(json) ? Measure() : AnsiConsole.Status().Start($"scoring {parse.GetValue(choices)} choices...", _ => Measure());
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(result, JsonOptions.Indented));
             else AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {torchDevice.type}: [bold]{result.ChoicesPerSecond:N1} choices/s[/] " +
                                         $"({result.TokensPerSecond:N0} tokens/s; {result.Choices} choices of {result.ContextTokens}+{result.ContinuationTokens} tokens, " +
