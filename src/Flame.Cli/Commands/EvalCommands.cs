@@ -24,7 +24,7 @@ public static class EvalCommands
         var shots = new Option<string?>("--shots") { Description = "few-shot examples: K for every task, or task=K,... (default: FLAME-MoE's 10 for ARC-E, ARC-C, PIQA, HellaSwag; 0 for OBQA, WinoGrande)" };
         var seed = new Option<long>("--fewshot-seed") { Description = "seed of the few-shot draws (the harness's default)", DefaultValueFactory = _ => 1234 };
         var batch = BatchSize();
-        var perplexityData = new Option<string[]>("--perplexity-data") { Description = "also measure validation perplexity on this dataset prefix (or W1 P1 W2 P2); with --run, default: the run's own data", AllowMultipleArgumentsPerToken = true };
+        var perplexityData = new Option<string[]>("--perplexity-data") { Description = "also measure validation perplexity (50 batches) on this dataset prefix (or W1 P1 W2 P2); with --run, default: the run's own data", AllowMultipleArgumentsPerToken = true };
         var allCheckpoints = new Option<bool>("--all-checkpoints") { Description = "with --run: evaluate every checkpoint into eval/iter_NNNNNNN (the newest also into eval/)" };
         var output = new Option<string?>("--output") { Description = "results folder (default: RUN/eval)" };
         var device = CommonOptions.Device();
@@ -174,7 +174,7 @@ public static class EvalCommands
         var run = Run();
         var data = new Option<string[]>("--data") { Description = "dataset prefix (or W1 P1 W2 P2); default with --run: the run's training data", AllowMultipleArgumentsPerToken = true };
         var seq = new Option<int?>("--seq") { Description = "tokens per sample (default: the run's training length, else the model's max positions)" };
-        var batches = new Option<int>("--batches") { Description = "batches to score (0: the whole split)", DefaultValueFactory = _ => 0 };
+        var batches = new Option<int>("--batches") { Description = "batches to score (0: the whole split)", DefaultValueFactory = _ => 50 };
         var split = new Option<string>("--split") { Description = "valid (default) or test", DefaultValueFactory = _ => "valid" };
         var batch = BatchSize();
         batch.DefaultValueFactory = _ => 8;

@@ -22,8 +22,8 @@ public sealed record EvalOptions
     public IReadOnlyList<string>? PerplexityData { get; init; }
     /// <summary>Tokens per perplexity sample; null: the run's training sequence length, else the model's window.</summary>
     public int? PerplexitySequence { get; init; }
-    /// <summary>Perplexity batches; 0: the whole validation split.</summary>
-    public int PerplexityBatches { get; init; }
+    /// <summary>Perplexity batches (of <see cref="BatchSize"/> samples); 0: the whole split, which for a real corpus is huge.</summary>
+    public int PerplexityBatches { get; init; } = 50;
     /// <summary>Split of the token file scored for perplexity: the held-out validation split by default.</summary>
     public Data.Samples.SplitName PerplexitySplit { get; init; } = Data.Samples.SplitName.Valid;
     /// <summary>Where results go; null: the run's eval/ folder.</summary>
@@ -39,6 +39,7 @@ public sealed record EvalOptions
     {
         if (Limit is < 1) throw new UserError($"--limit must be at least 1 (got {Limit})");
         if (BatchSize < 1) throw new UserError($"batch size must be positive (got {BatchSize})");
+        if (PerplexityBatches < 0) throw new UserError($"perplexity batches must be 0 (all) or more (got {PerplexityBatches})");
         foreach (var (task, k) in Shots)
         {
             if (task != "*") Evaluation.Tasks.HarnessTasks.Get(task);

@@ -141,4 +141,41 @@ public class EvalCommandTests
         Assert.Empty(summary.RootElement.GetProperty("tasks").EnumerateArray());
         Assert.Equal(JsonValueKind.Null, summary.RootElement.GetProperty("average_acc").ValueKind);
     }
+
+    [Fact]
+    public void PerplexityOfATrainedRunReproducesTheTrainersLoggedValidationLoss()
+    {
+        // The run's config.json names its data, sequence and seed; 1 batch of 2 samples is what the trainer validated on.
+        using var dir = new TempFolder();
+        var prefix = dir.File("tiny");
+        var random = new Random(5);
+        using (var writer = new IndexedDatasetWriter(prefix, IndexedDType.UInt16))
+        {
+            for (int d = 0; d < 60; d++)
+            {
+                int start = random.Next(0, 199);
+                writer.AddDocument(Enumerable.Range(0, 40).Select(k => (start + k) % 199 + 1).Append(0).ToArray());
+            }
+            writer.Complete();
+        }
+        var config = new Flame.Training.TrainingConfig
+        {
+            Preset = "demo",
+            ModelOverrides = ["layers=2", "hidden=32", "heads=4", "dense_ffn=48", "experts=4", "top_k=2", "expert_ffn=16",
+                "shared_expert_ffn=32", "vocab_size=200", "max_positions=32"],
+            Data = [prefix], Sequence = 16, MicroBatch = 2, GlobalBatch = 4, Iterations = 3, Checkpoints = 1,
+            LogEvery = 1, ValidationBatches = 1, Device = "cpu",
+        };
+        new Flame.Training.Trainer(config, dir.File("run")).Run(resume: false);
+        var logged = File.ReadAllLines(dir.File("run/metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Last(l => l.TryGetProperty("val_loss", out _)).GetProperty("val_loss").GetDouble();
+
+        var (code, output, err) = Run("eval", "perplexity", "--run", dir.File("run"), "--batches", "1", "--batch-size", "2", "--device", "cpu", "--json");
+        Assert.True(code == 0, err);
+        var result = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(16, result.GetProperty("sequence").GetInt32());
+        Assert.Equal(3, result.GetProperty("checkpoint_step").GetInt64());
+        Assert.Equal(logged, result.GetProperty("loss").GetDouble(), 4);
+        Assert.Equal(Math.Exp(logged), result.GetProperty("perplexity").GetDouble(), 2);
+    }
 }
