@@ -15,7 +15,8 @@ public sealed record ScoredRequests(IReadOnlyList<Loglikelihood> Results, int Tr
 /// window + 1 tokens of context + continuation minus the final one (so a long context is cut from the left),
 /// and the continuation's tokens are read off the last positions. Requests run longest first in batches,
 /// right-padded (a causal model's earlier positions never see the padding, and dropless routing is per token),
-/// one forward per batch and one read back to the host. log_softmax runs over every row of the output layer,
+/// one forward per batch (the output layer only where a continuation token is read, <see cref="PositionLogits"/>)
+/// and one read back to the host. log_softmax runs over every row of the output layer,
 /// padded vocabulary rows included, as the harness does over a Hugging Face model's padded lm_head.
 /// </summary>
 public sealed class LoglikelihoodScorer(FlameModel model, Device device, int batchSize)
@@ -77,9 +78,8 @@ public sealed class LoglikelihoodScorer(FlameModel model, Device device, int bat
             foreach (var i in batch) results[i] = new Loglikelihood(0, true);
             return;
         }
-        var logits = model.forward(tensor(tokens, [batch.Length, width], int64).to(device)).Logits;
-        var picked = logits.index(tensor(rows.ToArray()).to(device), tensor(columns.ToArray()).to(device))
-            .to(ScalarType.Float32).log_softmax(-1);
+        var picked = PositionLogits.Compute(model, tensor(tokens, [batch.Length, width], int64).to(device),
+            tensor(rows.ToArray()).to(device), tensor(columns.ToArray()).to(device)).to(ScalarType.Float32).log_softmax(-1);
         var want = tensor(wanted.ToArray()).to(device);
         var logProbs = picked.gather(1, want.unsqueeze(1)).squeeze(1);
         var greedy = picked.argmax(1).eq(want);

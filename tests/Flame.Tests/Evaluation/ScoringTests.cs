@@ -70,6 +70,19 @@ public class ScoringTests
     }
 
     [Fact]
+    public void LogitsAtChosenPositionsEqualTheModelsOwnForward()
+    {
+        using var model = RandomModel();
+        using var noGrad = no_grad();
+        var tokens = tensor(Enumerable.Range(0, 2 * 12).Select(i => (long)(i * 37 % 8193)).ToArray(), [2, 12]);
+        var rows = tensor(new long[] { 0, 1, 1, 0 });
+        var columns = tensor(new long[] { 11, 0, 5, 3 });
+        var full = model.forward(tokens).Logits;
+        var expected = full.index(rows, columns);
+        Assert.True(Flame.Evaluation.PositionLogits.Compute(model, tokens, rows, columns).allclose(expected, rtol: 1e-5, atol: 1e-5));
+    }
+
+    [Fact]
     public void AContextLongerThanTheWindowIsCutFromTheLeftAndCounted()
     {
         using var model = RandomModel(maxPositions: 16);
