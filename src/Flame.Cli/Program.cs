@@ -12,4 +12,5 @@ root.Subcommands.Add(ConfigCommands.Create());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(TokenizerCommands.Create());
 root.Subcommands.Add(ScalingCommands.Create());
+root.Subcommands.Add(EvalCommands.Create());
 return CommandRunner.Run(root, args);

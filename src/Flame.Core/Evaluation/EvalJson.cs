@@ -1,0 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Flame.Evaluation;
+
+/// <summary>The JSON form of evaluation results (snake_case, as the CLI's --json uses), written atomically.</summary>
+public static class EvalJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static void Write<T>(string path, T value)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(value, Options));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public static T Read<T>(string path)
+    {
+        if (!File.Exists(path)) throw new UserError($"{path}: no such file");
+        try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new UserError($"{path}: not an evaluation result ({e.Message})"); }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using Flame.Data.Tokenization;
+using Flame.Evaluation.Tasks;
+
+namespace Flame.Evaluation;
+
+/// <summary>
+/// One task on one model, the harness's way: documents of the evaluated split in file order (the first
+/// --limit of them), k few-shot examples per document from the training split, one log-likelihood request
+/// per choice, acc and acc_norm per document, means with standard errors.
+/// </summary>
+public static class TaskEvaluator
+{
+    public static TaskResult Run(TaskDefinition task, TaskSplit eval, TaskSplit? train, int shots, EvalOptions options,
+        TextTokenizer tokenizer, LoglikelihoodScorer scorer, long step, IProgress<EvalProgress>? progress = null, CancellationToken cancel = default)
+    {
+        if (shots > 0 && train is null) throw new ArgumentException("shots need the training split");
+        var clock = Stopwatch.StartNew();
+        var docs = eval.Docs.Take(options.Limit ?? int.MaxValue).ToList();
+        var sampler = new FewShotSampler(train?.Docs ?? [], options.FewShotSeed);
+        // Draw in document order (the harness's order), then tokenize on every core.
+        var pairs = docs.Select(doc => PromptBuilder.Requests(doc, sampler.Next(shots))).ToList();
+        var tokenized = new TokenizedRequest[docs.Count][];
+        Parallel.For(0, docs.Count, new ParallelOptions { CancellationToken = cancel }, d =>
+        {
+            var contexts = new Dictionary<string, IReadOnlyList<int>>();
+            tokenized[d] = pairs[d].Select(p => TokenizedRequest.Encode(tokenizer, p.Context, p.Continuation, contexts)).ToArray();
+        });
+        var flat = tokenized.SelectMany(t => t).ToList();
+        long done = 0;
+        progress?.Report(new EvalProgress(task.Name, 0, flat.Count));
+        var scored = scorer.Score(flat, n => progress?.Report(new EvalProgress(task.Name, done += n, flat.Count)), cancel);
+
+        var acc = new List<bool>(docs.Count);
+        var accNorm = new List<bool>(docs.Count);
+        int at = 0;
+        foreach (var doc in docs)
+        {
+            var lls = scored.Results.Skip(at).Take(doc.Choices.Count).Select(r => r.Value).ToList();
+            at += doc.Choices.Count;
+            var (a, n) = MultipleChoiceScoring.Judge(doc, lls);
+            acc.Add(a);
+            accNorm.Add(task.HasAccNorm ? n : a);
+        }
+        var accMean = MeanWithError.Of(acc);
+        var normMean = MeanWithError.Of(accNorm);
+        double seconds = clock.Elapsed.TotalSeconds;
+        return new TaskResult
+        {
+            Task = task.Name, NumFewshot = shots, N = docs.Count,
+            Acc = accMean.Mean, AccStderr = accMean.StdErr, AccNorm = normMean.Mean, AccNormStderr = normMean.StdErr,
+            AccNormDefined = task.HasAccNorm, CheckpointStep = step, Split = eval.Split, Files = eval.Files,
+            SkippedRows = eval.BadRows, SkippedRowExamples = eval.BadRowExamples, SkippedTrainRows = train?.BadRows ?? 0,
+            Requests = flat.Count, TruncatedRequests = scored.Truncated, Window = scorer.Window, FewshotSeed = options.FewShotSeed,
+            Seconds = seconds, ChoicesPerSecond = flat.Count / Math.Max(seconds, 1e-9),
+            ExampleContext = pairs[0][0].Context, ExampleContinuation = pairs[0][0].Continuation,
+        };
+    }
+}
