@@ -10,4 +10,6 @@ root.Subcommands.Add(TrainCommands.Create());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(TokenizerCommands.Create());
 root.Subcommands.Add(ScalingCommands.Create());
+root.Subcommands.Add(ExportCommands.Create());
+root.Subcommands.Add(ImportCommands.Create());
 return CommandRunner.Run(root, args);

@@ -16,6 +16,9 @@ public static class SafetensorsShards
         if (maxShardBytes <= 0) throw new UserError($"shard size must be positive (got {maxShardBytes} bytes)");
         Directory.CreateDirectory(folder);
         var shards = Split(tensors, maxShardBytes);
+        // Shards of an earlier, larger export would be read as part of this one by tools that glob.
+        foreach (var stale in Directory.GetFiles(folder, "model-*-of-*.safetensors"))
+            File.Delete(stale);
         var index = Path.Combine(folder, SafetensorsFolder.IndexFile);
         if (shards.Count == 1)
         {
