@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Flame.Interop;
 using Flame.Training;
-using Spectre.Console;
 using static TorchSharp.torch;
 
 namespace Flame.Cli.Commands;
@@ -27,10 +26,10 @@ public static class ExportCommands
             using var opened = TrainedCheckpoint.Load(source);
             var folder = parse.GetValue(output) ?? Path.Combine(CheckpointOptions.RunOf(opened.Folder), "export", "hf");
             var result = HfExport.Write(opened, folder, new HfExportOptions(type, parse.GetValue(shard) * 1_000_000, !parse.GetValue(noParity)));
-            AnsiConsole.MarkupLineInterpolated(
+            Console.WriteLine(
                 $"wrote {result.Folder}: {result.Architecture} from step {result.Step}, {result.WeightBytes / 1e6:N1} MB of weights in {string.Join(", ", result.Files)}");
-            if (result.TokenizerNote is not null) AnsiConsole.MarkupLineInterpolated($"[yellow]{result.TokenizerNote}[/]");
-            if (!parse.GetValue(noParity)) AnsiConsole.MarkupLineInterpolated($"check with transformers: python3 scripts/check-hf-parity.py {result.Folder}");
+            if (result.TokenizerNote is not null) Console.WriteLine($"note: {result.TokenizerNote}");
+            if (!parse.GetValue(noParity)) Console.WriteLine($"check with transformers: python3 scripts/check-hf-parity.py {result.Folder}");
             return 0;
         });
         return command;

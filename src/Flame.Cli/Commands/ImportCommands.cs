@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Flame.Interop;
-using Spectre.Console;
 
 namespace Flame.Cli.Commands;
 
@@ -19,8 +18,8 @@ public static class ImportCommands
             var result = HfImport.Run(parse.GetValue(model)!, parse.GetValue(output)!);
             var c = result.Config;
             var shape = c.IsMoe ? $"{c.Experts} experts, top-{c.TopK}, dense layers {string.Join(",", c.DenseLayers)}" : "dense";
-            AnsiConsole.MarkupLineInterpolated($"wrote {result.Checkpoint}: {result.Architecture} '{c.Name}', {c.Layers} layers, h={c.Hidden}, {shape}, {result.Tensors} tensors");
-            if (result.TokenizerNote is not null) AnsiConsole.MarkupLineInterpolated($"[yellow]{result.TokenizerNote}[/]");
+            Console.WriteLine($"wrote {result.Checkpoint}: {result.Architecture} '{c.Name}', {c.Layers} layers, h={c.Hidden}, {shape}, {result.Tensors} tensors");
+            if (result.TokenizerNote is not null) Console.WriteLine($"note: {result.TokenizerNote}");
             return 0;
         });
         return command;
