@@ -12,4 +12,5 @@ root.Subcommands.Add(TokenizerCommands.Create());
 root.Subcommands.Add(ScalingCommands.Create());
 root.Subcommands.Add(ExportCommands.Create());
 root.Subcommands.Add(ImportCommands.Create());
+root.Subcommands.Add(GenerateCommands.Create());
 return CommandRunner.Run(root, args);

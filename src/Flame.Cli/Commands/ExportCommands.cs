@@ -21,6 +21,7 @@ public static class ExportCommands
             { checkpoint, run, output, dtype, shard, noParity };
         command.SetAction(parse =>
         {
+            Flame.Runtime.TorchRuntime.Initialize(); // FLAME_LIBTORCH, if set, must load before TorchSharp's own
             var source = CheckpointOptions.Resolve(parse, checkpoint, run);
             var type = CommonOptions.ParseDtype(parse.GetValue(dtype)) ?? ScalarType.Float32;
             using var opened = TrainedCheckpoint.Load(source);

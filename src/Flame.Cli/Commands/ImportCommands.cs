@@ -15,6 +15,7 @@ public static class ImportCommands
         var command = new Command("hf", "import a Qwen2MoE (Flame's MoE layout) or Llama (dense) folder into a checkpoint") { model, output };
         command.SetAction(parse =>
         {
+            Flame.Runtime.TorchRuntime.Initialize(); // FLAME_LIBTORCH, if set, must load before TorchSharp's own
             var result = HfImport.Run(parse.GetValue(model)!, parse.GetValue(output)!);
             var c = result.Config;
             var shape = c.IsMoe ? $"{c.Experts} experts, top-{c.TopK}, dense layers {string.Join(",", c.DenseLayers)}" : "dense";
