@@ -33,13 +33,13 @@ public static class HfConfig
         if (!moe) json["head_dim"] = c.HeadDim;
         json["hidden_act"] = "silu";
         json["max_position_embeddings"] = c.MaxPositions;
-        json["initializer_range"] = c.InitStd;
-        json["rms_norm_eps"] = c.NormEps;
-        json["rope_theta"] = c.RopeBase;
+        json["initializer_range"] = Float(c.InitStd);
+        json["rms_norm_eps"] = Float(c.NormEps);
+        json["rope_theta"] = Float(c.RopeBase);
         json["rope_scaling"] = null;
-        json["rope_parameters"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = c.RopeBase };
+        json["rope_parameters"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = Float(c.RopeBase) };
         json["tie_word_embeddings"] = false; // spec §1: untied output layer
-        json["attention_dropout"] = 0.0;
+        json["attention_dropout"] = Float(0);
         json["use_cache"] = true;
         if (moe)
         {
@@ -57,7 +57,7 @@ public static class HfConfig
             json["qkv_bias"] = true;
             json["output_router_logits"] = false;
             // transformers' balance loss counts each of the k slots (k times Flame's per-layer form, spec §1).
-            json["router_aux_loss_coef"] = c.AuxLossCoeff / c.TopK;
+            json["router_aux_loss_coef"] = Float(c.AuxLossCoeff / c.TopK);
         }
         else
         {
@@ -69,6 +69,16 @@ public static class HfConfig
         json["eos_token_id"] = endOfDocumentId;
         json["torch_dtype"] = torchDtype;
         return json;
+    }
+
+    /// <summary>
+    /// A number written as a JSON float ("10000.0", not "10000"): transformers 5 checks config fields'
+    /// types, and Python reads "10000" as an int.
+    /// </summary>
+    static JsonNode Float(double value)
+    {
+        var text = value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        return JsonNode.Parse(text.IndexOfAny(['.', 'E', 'e', 'N', 'I']) >= 0 ? text : text + ".0")!;
     }
 
     /// <summary>

@@ -70,6 +70,10 @@ public class HfExportImportTests
         Assert.Equal("silu", c["hidden_act"]!.GetValue<string>());
         Assert.Equal(0, c["eos_token_id"]!.GetValue<int>());
         Assert.Equal("float32", c["torch_dtype"]!.GetValue<string>());
+        // Float fields stay floats for Python (transformers 5 checks config types).
+        var text = File.ReadAllText(dir.File("hf/config.json"));
+        Assert.Contains("\"rope_theta\": 10000.0", text);
+        Assert.Contains("\"attention_dropout\": 0.0", text);
         foreach (var file in new[] { "model.safetensors", "tokenizer.json", "tokenizer_config.json", "flame_model.json", "parity/tokens.json", "parity/logits.safetensors" })
             Assert.True(File.Exists(Path.Combine(dir.File("hf"), file)), file);
     }
