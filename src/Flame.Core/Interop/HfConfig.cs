@@ -103,10 +103,10 @@ public static class HfConfig
             read.Require(read.Int("head_dim", hidden / heads) == hidden / heads, $"head_dim {read.Int("head_dim", 0)} is not hidden_size / num_attention_heads");
         read.Require(read.IsNull("rope_scaling") || read.Object("rope_scaling")?["rope_type"]?.GetValue<string>() == "default",
             "rope_scaling is set: Flame's RoPE has no scaling");
-        var ropeParameters = read.Object("rope_parameters");
-        if (ropeParameters?["rope_type"] is JsonNode ropeType)
-            read.Require(ropeType.GetValue<string>() == "default", $"rope_parameters.rope_type '{ropeType}': Flame's RoPE is the default one");
-        double ropeBase = ropeParameters?["rope_theta"]?.GetValue<double>() ?? read.Double("rope_theta", 10000);
+        var rope = read.Object("rope_parameters") is JsonObject ropeParameters ? new Reader(ropeParameters, $"{source}: rope_parameters") : null;
+        var ropeType = rope?.String("rope_type", "default");
+        read.Require(ropeType is null or "default", $"rope_parameters.rope_type '{ropeType}': Flame's RoPE is the default one");
+        double ropeBase = rope?.Double("rope_theta", read.Double("rope_theta", 10000)) ?? read.Double("rope_theta", 10000);
         read.Require(!read.Bool("attention_bias", false), "attention_bias is true: Flame's attention has no biases");
         read.Require(!read.Bool("mlp_bias", false), "mlp_bias is true: Flame's FFN has no biases");
         var config = new ModelConfig
@@ -137,10 +137,11 @@ public static class HfConfig
         }).Validate();
     }
 
-    public static bool HasQkvBias(JsonObject json) =>
-        json["model_type"]?.GetValue<string>() == "qwen2_moe" && (json["qkv_bias"]?.GetValue<bool>() ?? true);
+    /// <summary>Qwen2MoE attention has q/k/v biases unless transformers 5's qkv_bias turns them off.</summary>
+    public static bool HasQkvBias(JsonObject json, string source) =>
+        new Reader(json, source).String("model_type", "") == "qwen2_moe" && new Reader(json, source).Bool("qkv_bias", true);
 
-    public static bool TiedEmbeddings(JsonObject json) => json["tie_word_embeddings"]?.GetValue<bool>() ?? false;
+    public static bool TiedEmbeddings(JsonObject json, string source) => new Reader(json, source).Bool("tie_word_embeddings", false);
 
     public static JsonObject Read(string folder)
     {

@@ -22,17 +22,18 @@ public static class HfImport
     {
         if (!Directory.Exists(modelFolder)) throw new UserError($"{modelFolder}: no such folder");
         var json = HfConfig.Read(modelFolder);
+        var source = Path.Combine(modelFolder, HfConfig.FileName);
         var config = ResolveConfig(json, modelFolder);
         var architecture = HfConfig.ArchitectureOf(config);
-        if (architecture == HfArchitecture.Qwen2Moe != (json["model_type"]?.GetValue<string>() == "qwen2_moe"))
+        if (architecture == HfArchitecture.Qwen2Moe != (json["model_type"]!.GetValue<string>() == "qwen2_moe"))
             throw new UserError($"{modelFolder}: a qwen2_moe config without MoE layers (or a llama one with experts) cannot be imported");
 
         using var model = new FlameModel(config);
         var links = HfWeightMap.Links(model, architecture).ToList();
-        if (architecture == HfArchitecture.Qwen2Moe && !HfConfig.HasQkvBias(json))
+        if (architecture == HfArchitecture.Qwen2Moe && !HfConfig.HasQkvBias(json, source))
             links.RemoveAll(l => l.Name.EndsWith("_proj.bias"));
         using (var weights = SafetensorsFolder.Open(modelFolder))
-            Load(weights, links, model, HfConfig.TiedEmbeddings(json));
+            Load(weights, links, model, HfConfig.TiedEmbeddings(json, source));
 
         var state = JsonSerializer.Serialize(new { imported_from = Path.GetFullPath(modelFolder), architecture = architecture.ToString() });
         var checkpoint = new CheckpointStore(runFolder).Save(0, state, folder =>
@@ -92,7 +93,7 @@ public static class HfImport
     static string? CopyTokenizer(string modelFolder, string runFolder)
     {
         var source = Path.Combine(modelFolder, HfTokenizerFiles.TokenizerJson);
-        if (!File.Exists(source)) return $"{modelFolder} has no {HfTokenizerFiles.TokenizerJson}; pass a tokenizer to commands that need one";
+        if (!File.Exists(source)) return $"{modelFolder} has no {HfTokenizerFiles.TokenizerJson}; commands that open this run will fall back to the demo tokenizer";
         var target = Path.Combine(runFolder, TrainedCheckpoint.TokenizerFile);
         File.Copy(source, target + ".tmp", overwrite: true);
         File.Move(target + ".tmp", target, overwrite: true);

@@ -87,6 +87,9 @@ public class HfImportErrorTests
     [InlineData("hidden_act", "\"gelu\"", "hidden_act 'gelu'")]
     [InlineData("use_sliding_window", "true", "use_sliding_window is true")]
     [InlineData("num_experts", "\"eight\"", "num_experts must be an integer")]
+    [InlineData("rope_scaling", "{\"rope_type\": \"llama3\", \"factor\": 8.0}", "rope_scaling is set")]
+    [InlineData("rope_parameters", "{\"rope_type\": \"yarn\"}", "rope_parameters.rope_type 'yarn'")]
+    [InlineData("qkv_bias", "\"yes\"", "qkv_bias must be true or false")]
     public void ConfigsFlameCannotRepresentAreNamed(string key, string value, string expected)
     {
         using var dir = new TempFolder();
