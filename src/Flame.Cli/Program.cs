@@ -13,4 +13,7 @@ root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(TokenizerCommands.Create());
 root.Subcommands.Add(ScalingCommands.Create());
 root.Subcommands.Add(EvalCommands.Create());
+root.Subcommands.Add(ExportCommands.Create());
+root.Subcommands.Add(ImportCommands.Create());
+root.Subcommands.Add(GenerateCommands.Create());
 return CommandRunner.Run(root, args);

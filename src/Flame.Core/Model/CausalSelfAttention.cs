@@ -39,4 +39,28 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         var merged = attended.transpose(1, 2).reshape(batch, seq, hidden);
         return F.linear(merged, proj.to(x.dtype)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Inference with a KV cache: x [batch, seq, h] holds the tokens at positions cache.Length.., whose keys
+    /// and values join the cache; each new query attends to every cached position and causally to the new ones.
+    /// </summary>
+    public Tensor forward(Tensor x, LayerKvCache cache)
+    {
+        using var scope = NewDisposeScope();
+        long batch = x.shape[0], seq = x.shape[1], hidden = x.shape[2];
+        long offset = cache.Length;
+        var packed = F.linear(x, qkv.to(x.dtype)).view(batch, seq, 3, _heads, _headDim).permute(2, 0, 3, 1, 4);
+        var q = _rope.Apply(packed[0], offset);
+        var k = _rope.Apply(packed[1], offset);
+        var (keys, values) = cache.Append(k, packed[2]);
+        var attended = offset == 0 ? F.scaled_dot_product_attention(q, keys, values, is_casual: true)
+            : seq == 1 ? F.scaled_dot_product_attention(q, keys, values)
+            : F.scaled_dot_product_attention(q, keys, values, attn_mask: CachedCausalMask(offset, seq, x.device));
+        var merged = attended.transpose(1, 2).reshape(batch, seq, hidden);
+        return F.linear(merged, proj.to(x.dtype)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>[seq, offset + seq], true where new token i (position offset + i) may attend to position j.</summary>
+    static Tensor CachedCausalMask(long offset, long seq, Device device) =>
+        arange(offset + seq, device: device).unsqueeze(0) <= (arange(seq, device: device) + offset).unsqueeze(1);
 }

@@ -72,6 +72,25 @@ public sealed class FlameModel : nn.Module<Tensor, ModelOutput>
         return new ModelOutput(logits, moe, balance, z);
     }
 
+    /// <summary>
+    /// Generation's forward: logits [batch, seq, paddedVocab] of tokens [batch, seq] that continue the sequence
+    /// held in <paramref name="cache"/> (positions cache.Length..), appending their keys and values to it.
+    /// The training forward above is untouched; with an empty cache this computes the same logits.
+    /// </summary>
+    public Tensor forward(Tensor tokens, KvCache cache)
+    {
+        long start = cache.Length, seq = tokens.shape[1];
+        if (start + seq > Config.MaxPositions)
+            throw new UserError($"position {start + seq} exceeds the model's max positions {Config.MaxPositions}");
+        using var scope = NewDisposeScope();
+        var x = embedding.index_select(0, tokens.flatten()).view(tokens.shape[0], seq, -1).to(ComputeType);
+        for (int l = 0; l < blocks.Count; l++) x = blocks[l].forward(x, cache[l]);
+        return F.linear(final_norm.forward(x), output.to(ComputeType)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A KV cache for this model holding up to <paramref name="capacity"/> positions (default: max positions).</summary>
+    public KvCache NewCache(long? capacity = null) => new(Config.Layers, Math.Min(capacity ?? Config.MaxPositions, Config.MaxPositions));
+
     /// <summary>Mean next-token cross-entropy in fp32 over every position.</summary>
     public static Tensor LanguageModelLoss(Tensor logits, Tensor targets) =>
         F.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), targets.reshape(-1));

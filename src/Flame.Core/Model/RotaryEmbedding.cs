@@ -34,4 +34,16 @@ public sealed class RotaryEmbedding : nn.Module
         var rotated = cat([-halves[1], halves[0]], dim: -1);
         return (x * cosT + rotated * sinT).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Rotates x [batch, heads, seq, headDim] by positions offset..offset+seq-1 (generation with a KV cache).</summary>
+    public Tensor Apply(Tensor x, long offset)
+    {
+        using var scope = NewDisposeScope();
+        long seq = x.shape[2];
+        var cosT = _cos.narrow(0, offset, seq).to(x.dtype);
+        var sinT = _sin.narrow(0, offset, seq).to(x.dtype);
+        var halves = x.chunk(2, dim: -1);
+        var rotated = cat([-halves[1], halves[0]], dim: -1);
+        return (x * cosT + rotated * sinT).MoveToOuterDisposeScope();
+    }
 }

@@ -33,4 +33,12 @@ public sealed class TransformerBlock : nn.Module<Tensor, (Tensor Hidden, MoeOutp
         var routed = moe.forward(normed);
         return (x + routed.Output, routed);
     }
+
+    /// <summary>The same block for generation: attention through a KV cache, routing decisions dropped.</summary>
+    public Tensor forward(Tensor x, LayerKvCache cache)
+    {
+        x = x + attention.forward(attention_norm.forward(x), cache);
+        var normed = ffn_norm.forward(x);
+        return x + (moe is null ? ffn!.forward(normed) : moe.forward(normed).Output);
+    }
 }
