@@ -90,7 +90,7 @@ public static class EvalCommands
     }
 
     /// <summary>Runs with live progress bars (none with --json, so stdout stays one JSON document).</summary>
-    static T WithProgress<T>(bool show, Func<IProgress<EvalProgress>, T> work)
+    internal static T WithProgress<T>(bool show, Func<IProgress<EvalProgress>, T> work)
     {
         try
         {
@@ -114,7 +114,7 @@ public static class EvalCommands
 
     static string Num(double? value, string format = "0.0000") => value is { } v && double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
 
-    static void WriteSummary(EvalSummary summary)
+    internal static void WriteSummary(EvalSummary summary)
     {
         if (summary.Tasks.Count > 0)
         {

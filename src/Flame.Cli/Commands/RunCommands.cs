@@ -41,10 +41,18 @@ public static class RunCommands
             var runner = new ExperimentRunner(config, runDir);
             AnsiConsole.Status().Start("preparing data...", _ => runner.PrepareData());
             Train(runner, parse.GetValue(resume), $"flame {name} {(path is null ? "" : path + " ")}--out {runDir} --resume");
-            AnsiConsole.MarkupLineInterpolated($"run folder: [bold]{runDir}[/] (config.toml, metrics.jsonl, tensorboard/, checkpoints/)");
+            if (!trainOnly) RunStagesAfterTraining(runner);
+            AnsiConsole.MarkupLineInterpolated($"run folder: [bold]{runDir}[/] (config.toml, metrics.jsonl, tensorboard/, checkpoints/{(trainOnly ? "" : ", eval/")})");
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Evaluation, then (when tracing is on) traces, analyses and the report, each with its own progress.</summary>
+    static void RunStagesAfterTraining(ExperimentRunner runner)
+    {
+        var summary = EvalCommands.WithProgress(true, progress => runner.Evaluate(progress));
+        if (summary is not null) EvalCommands.WriteSummary(summary);
     }
 
     static void Train(ExperimentRunner runner, bool resume, string resumeCommand)

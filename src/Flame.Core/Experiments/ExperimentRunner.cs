@@ -1,4 +1,5 @@
 using Flame.Data;
+using Flame.Evaluation;
 using Flame.Training;
 
 namespace Flame.Experiments;
@@ -25,4 +26,24 @@ public sealed class ExperimentRunner(ExperimentConfig config, string runDirector
 
     public IReadOnlyList<TrainingLog> Train(bool resume, Action<TrainingLog>? onLog = null, CancellationToken cancel = default) =>
         new Trainer(Config.Training, runDirectory).Run(resume, onLog, cancel);
+
+    /// <summary>
+    /// Held-out perplexity and the configured downstream tasks (spec §4) on the final checkpoint, or on every
+    /// checkpoint with evaluation.every_checkpoint; null when there is nothing to evaluate.
+    /// </summary>
+    public EvalSummary? Evaluate(IProgress<EvalProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var settings = Config.Evaluation;
+        if (settings.Tasks.Count == 0 && settings.PerplexityBatches == 0) return null;
+        var options = new EvalOptions
+        {
+            Tasks = settings.Tasks,
+            DataDir = settings.DataDir.Length > 0 ? settings.DataDir : null,
+            Limit = settings.Limit > 0 ? settings.Limit : null,
+            Device = Config.Training.Device,
+            BatchSize = Config.Training.MicroBatch,
+            PerplexityBatches = Math.Max(1, settings.PerplexityBatches),
+        };
+        return Evaluator.EvaluateRun(runDirectory, options, settings.EveryCheckpoint, progress, cancel)[^1];
+    }
 }
