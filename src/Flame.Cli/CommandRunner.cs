@@ -28,7 +28,7 @@ public static class CommandRunner
         catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("out of memory"))
         {
             // A too-large micro-batch is the usual cause: say so in one line rather than dump libtorch's trace.
-            Console.Error.WriteLine($"error: {e.Message.Split('\n')[0].Split(". Including")[0]}. Try a smaller --micro-batch.");
+            Console.Error.WriteLine($"error: {e.Message.Split('\n')[0].Split(". Including")[0]}. Lower training.micro_batch (gradient accumulation keeps the global batch), or --micro-batch for bench and eval commands.");
             return UserErrorExitCode;
         }
     }
