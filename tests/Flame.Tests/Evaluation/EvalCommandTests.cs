@@ -11,16 +11,7 @@ namespace Flame.Tests.Evaluation;
 /// <summary>`flame eval`, `eval compare` and `eval perplexity` end to end on hand-built checkpoints.</summary>
 public class EvalCommandTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand { EvalCommands.Create() };
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (CommandRunner.Run(root, args), stdout.ToString(), stderr.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run([EvalCommands.Create()], args);
 
     static string TaskData(TempFolder dir)
     {

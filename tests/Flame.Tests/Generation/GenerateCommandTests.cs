@@ -10,16 +10,7 @@ namespace Flame.Tests.Generation;
 /// <summary>`flame generate` end to end on a tiny checkpoint with the demo tokenizer.</summary>
 public class GenerateCommandTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand { GenerateCommands.Create() };
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (CommandRunner.Run(root, args), stdout.ToString(), stderr.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run([GenerateCommands.Create()], args);
 
     [Fact]
     public void GreedyTextIsTheSameWithAndWithoutTheCache()

@@ -132,16 +132,7 @@ public class HfImportErrorTests
         Assert.Equal([0, 2, 3, 4], config.DenseLayers); // sparse: (l+1) % 2 == 0 and not listed -> 1, 5
     }
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand { ExportCommands.Create(), ImportCommands.Create() };
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (CommandRunner.Run(root, args), stdout.ToString(), stderr.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run([ExportCommands.Create(), ImportCommands.Create()], args);
 
     [Fact]
     public void TheCommandsExportToTheRunsFolderAndImportBack()

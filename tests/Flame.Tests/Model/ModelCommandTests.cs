@@ -9,16 +9,7 @@ namespace Flame.Tests.Model;
 /// <summary>`flame model info` end to end, and overrides that cannot work as exit code 2.</summary>
 public class ModelCommandTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand { ModelCommands.Create() };
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (CommandRunner.Run(root, args), stdout.ToString(), stderr.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run([ModelCommands.Create()], args);
 
     [Fact]
     public void InfoJsonHasTheSpecsCountsFor290m()

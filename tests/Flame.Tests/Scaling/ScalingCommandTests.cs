@@ -11,12 +11,8 @@ public class ScalingCommandTests
 {
     static (int Code, string Out) Run(params string[] args)
     {
-        var root = new RootCommand { ScalingCommands.Create() };
-        var saved = Console.Out;
-        var writer = new StringWriter();
-        Console.SetOut(writer);
-        try { return (CommandRunner.Run(root, args), writer.ToString()); }
-        finally { Console.SetOut(saved); }
+        var (code, output, _) = CliHarness.Run([ScalingCommands.Create()], args);
+        return (code, output);
     }
 
     [Fact]
