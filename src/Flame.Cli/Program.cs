@@ -10,4 +10,7 @@ root.Subcommands.Add(TrainCommands.Create());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(TokenizerCommands.Create());
 root.Subcommands.Add(ScalingCommands.Create());
+root.Subcommands.Add(TraceCommands.Create());
+root.Subcommands.Add(AnalyzeCommands.Create());
+root.Subcommands.Add(ReportCommands.Create());
 return CommandRunner.Run(root, args);

@@ -3,7 +3,7 @@ using Flame.Tracing.Parquet;
 namespace Flame.Tracing;
 
 /// <summary>One MoE layer's routing rows of one checkpoint, gathered into row groups and written as layer_NN.parquet.</summary>
-sealed class RoutingBuffer(string path, int topK, int rowGroupRows) : IDisposable
+internal sealed class RoutingBuffer(string path, int topK, int rowGroupRows) : IDisposable
 {
     public static readonly TraceColumn[] Schema =
         [new(TraceLayout.ScoresColumn, TraceColumnKind.Float16List), new(TraceLayout.IndicesColumn, TraceColumnKind.Int16List)];
