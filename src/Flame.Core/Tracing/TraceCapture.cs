@@ -83,8 +83,8 @@ public static class TraceCapture
         {
             foreach (var dir in new[] { actives, Path.Combine(output, TraceLayout.SamplesFolder) })
                 if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-            File.Delete(Path.Combine(output, TraceLayout.ManifestFile));
             Directory.CreateDirectory(actives);
+            File.Delete(Path.Combine(output, TraceLayout.ManifestFile));
             return [];
         }
         var kept = new HashSet<long>();
