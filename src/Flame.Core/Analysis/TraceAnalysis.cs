@@ -17,8 +17,11 @@ public static class TraceAnalysis
     /// <summary>Analyses a run's traces (or a bare trace folder), writes tables and plots, returns the result.</summary>
     public static AnalysisResult Run(string runOrTraceFolder, AnalysisOptions options, Action<string>? onProgress = null)
     {
-        bool isRun = Directory.Exists(Path.Combine(runOrTraceFolder, "checkpoints"));
-        var expected = isRun ? TrainedCheckpoint.List(runOrTraceFolder).Select(c => c.Step).ToList() : null;
+        // A run folder holds traces/ (and checkpoints/); a bare trace folder holds actives/ itself.
+        bool isRun = !Directory.Exists(Path.Combine(runOrTraceFolder, TraceLayout.ActivesFolder))
+            && (Directory.Exists(Path.Combine(runOrTraceFolder, "traces")) || Directory.Exists(Path.Combine(runOrTraceFolder, "checkpoints")));
+        var expected = isRun && Directory.Exists(Path.Combine(runOrTraceFolder, "checkpoints"))
+            ? TrainedCheckpoint.List(runOrTraceFolder).Select(c => c.Step).ToList() : null;
         var folder = TraceFolder.Open(runOrTraceFolder, expected);
         var output = options.Output ?? (isRun ? Path.Combine(runOrTraceFolder, "analysis") : Path.Combine(folder.Root, "analysis"));
         var tokenizer = options.Tokenizer ?? folder.Manifest?.Tokenizer ?? (isRun ? RunTrainingConfig.Tokenizer(runOrTraceFolder) : null);

@@ -199,11 +199,11 @@ public static class ReportWriter
         var rows = CsvRows.Read(Path.Combine(dir, "specialization_top.csv"));
         if (rows.Count == 0) return;
         long last = rows.Max(r => long.Parse(r["checkpoint"], CultureInfo.InvariantCulture));
-        html.Append($"<details><summary>Top tokens per expert at step {last} (click to open)</summary>" +
+        html.Append($"<details open><summary>Top tokens per expert at step {last}</summary>" +
                     "<p class=\"caption\">Each expert's two most specialized tokens at the last checkpoint, with S(e, v) and the token's occurrences; ␣ marks a space.</p><div class=\"pair\">");
         foreach (var layer in rows.Where(r => long.Parse(r["checkpoint"], CultureInfo.InvariantCulture) == last).GroupBy(r => r["layer"]))
         {
-            html.Append($"<table class=\"data small\"><caption>layer {E(layer.Key)}</caption><tr><th>expert</th><th>token</th><th>S</th><th>n</th><th>token</th><th>S</th><th>n</th></tr>");
+            html.Append($"<table class=\"data small\"><caption>layer {int.Parse(layer.Key, CultureInfo.InvariantCulture):D2}</caption><tr><th>expert</th><th>token</th><th>S</th><th>n</th><th>token</th><th>S</th><th>n</th></tr>");
             foreach (var expert in layer.GroupBy(r => r["expert"]).OrderBy(g => int.Parse(g.Key, CultureInfo.InvariantCulture)))
             {
                 html.Append($"<tr><td class=\"num\">{E(expert.Key)}</td>");
