@@ -14,6 +14,7 @@ public sealed class RoutingCursor : IDisposable
     readonly int _experts;
     int _group = -1, _position, _rows;
     int[] _values = [];
+    ParquetColumnValues? _buffers;
 
     public string Path { get; }
     public long Rows => _reader.Rows;
@@ -62,7 +63,7 @@ public sealed class RoutingCursor : IDisposable
     void Load(int group)
     {
         ParquetColumnValues column;
-        try { column = _reader.Read(group, _indices); }
+        try { column = _buffers = _reader.Read(group, _indices, _buffers); }
         catch (Exception e) when (e is InvalidDataException or IOException) { throw new TraceFileException(Path, e.Message); }
         long expectedRows = _reader.RowGroupRows(group);
         var rep = column.Repetition!;
@@ -72,17 +73,21 @@ public sealed class RoutingCursor : IDisposable
         if (TopK == 0)
         {
             int k = 1;
-            while (k < rep.Length && rep[k] != 0) k++;
+            while (k < column.Entries && rep[k] != 0) k++;
             TopK = k;
         }
         int topK = TopK;
         if (column.Entries != expectedRows * topK || column.DefinedCount != column.Entries)
             throw new TraceFileException(Path, $"row group {group}: {column.Entries} index entries for {expectedRows} rows; every row must hold exactly {topK} expert ids (no nulls)");
-        for (int i = 0; i < rep.Length; i++)
-            if (rep[i] != (i % topK == 0 ? 0 : 1) || (def is not null && def[i] != max))
+        int entries = column.Entries;
+        for (int i = 0, slot = 0; i < entries; i++)
+        {
+            if (rep[i] != (slot == 0 ? 0 : 1) || (def is not null && def[i] != max))
                 throw new TraceFileException(Path, $"row {RowOffset(group) + i / topK}: its indices list does not hold exactly {topK} expert ids");
+            if (++slot == topK) slot = 0;
+        }
         var values = column.Ints!;
-        for (int i = 0; i < values.Length; i++)
+        for (int i = 0; i < entries; i++)
             if ((uint)values[i] >= (uint)_experts)
                 throw new TraceFileException(Path, $"row {RowOffset(group) + i / topK}: expert index {values[i]} is out of range 0..{_experts - 1}");
         _values = values;

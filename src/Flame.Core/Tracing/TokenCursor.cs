@@ -13,11 +13,13 @@ public sealed class TokenCursor : IDisposable
     TraceParquetReader? _reader;
     ParquetLeafColumn? _column;
     int[] _values = [];
+    int _count;
+    ParquetColumnValues? _buffers;
 
     public TokenCursor(IReadOnlyList<string> files) => _files = files;
 
-    public int Available => _values.Length - _position;
-    public ReadOnlySpan<int> Current => _values.AsSpan(_position);
+    public int Available => _count - _position;
+    public ReadOnlySpan<int> Current => _values.AsSpan(_position, Available);
     public void Advance(int rows) => _position += rows;
 
     public bool Fill()
@@ -28,6 +30,7 @@ public sealed class TokenCursor : IDisposable
             {
                 _reader?.Dispose();
                 _reader = null;
+                _buffers = null;
                 if (++_file >= _files.Count) return false;
                 _reader = OpenSamples(_files[_file], out _column);
                 _group = 0;
@@ -35,9 +38,10 @@ public sealed class TokenCursor : IDisposable
             }
             try
             {
-                var column = _reader.Read(_group++, _column!);
+                var column = _buffers = _reader.Read(_group++, _column!, _buffers);
                 if (column.DefinedCount != column.Entries) throw new TraceFileException(_files[_file], "token_id has nulls");
                 _values = column.Ints!;
+                _count = column.Entries;
                 _position = 0;
             }
             catch (Exception e) when (e is InvalidDataException or IOException) { throw new TraceFileException(_files[_file], e.Message); }

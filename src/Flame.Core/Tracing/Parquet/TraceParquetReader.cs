@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
 
@@ -91,10 +92,13 @@ public sealed class TraceParquetReader : IDisposable
         return leaves;
     }
 
-    /// <summary>Reads one column chunk of one row group.</summary>
-    public ParquetColumnValues Read(int group, ParquetLeafColumn leaf)
+    /// <summary>
+    /// Reads one column chunk of one row group. Passing the previous result as <paramref name="reuse"/>
+    /// recycles its arrays (arrays may then be longer than <see cref="ParquetColumnValues.Entries"/>).
+    /// </summary>
+    public ParquetColumnValues Read(int group, ParquetLeafColumn leaf, ParquetColumnValues? reuse = null)
     {
-        try { return ReadChunk(group, leaf); }
+        try { return ReadChunk(group, leaf, reuse); }
         catch (Exception e) when (e is EndOfStreamException or InvalidCastException or KeyNotFoundException or OverflowException
                                    or IndexOutOfRangeException or ArgumentOutOfRangeException or ArgumentException or ZstdSharp.ZstdException)
         {
@@ -102,7 +106,7 @@ public sealed class TraceParquetReader : IDisposable
         }
     }
 
-    ParquetColumnValues ReadChunk(int group, ParquetLeafColumn leaf)
+    ParquetColumnValues ReadChunk(int group, ParquetLeafColumn leaf, ParquetColumnValues? reuse)
     {
         var chunks = _rowGroups[group].List(1);
         if (leaf.Index >= chunks.Count) throw new InvalidDataException($"row group {group} lacks column {leaf.Top}");
@@ -116,10 +120,11 @@ public sealed class TraceParquetReader : IDisposable
         if (entries > int.MaxValue / 2) throw new InvalidDataException($"column {leaf.Top}: {entries} values in one row group is too many");
 
         int n = (int)entries;
-        var rep = leaf.MaxRepetition > 0 ? new int[n] : null;
-        var def = leaf.MaxDefinition > 0 ? new int[n] : null;
-        var ints = leaf.IsInteger ? new int[n] : null;
-        var floats = leaf.IsFloat ? new float[n] : null;
+        static T[] Buffer<T>(T[]? old, int n) => old is not null && old.Length >= n ? old : new T[n];
+        var rep = leaf.MaxRepetition > 0 ? Buffer(reuse?.Repetition, n) : null;
+        var def = leaf.MaxDefinition > 0 ? Buffer(reuse?.Definition, n) : null;
+        var ints = leaf.IsInteger ? Buffer(reuse?.Ints, n) : null;
+        var floats = leaf.IsFloat ? Buffer(reuse?.Floats, n) : null;
         if (ints is null && floats is null) throw new InvalidDataException($"column {leaf.Top} is {leaf.Describe()}, not numbers");
         int done = 0, defined = 0;
         object? dictionary = null;
@@ -129,11 +134,16 @@ public sealed class TraceParquetReader : IDisposable
             if (_file.Position >= end) throw new InvalidDataException($"column {leaf.Top}: pages hold fewer values than its metadata says");
             var header = new ThriftCompactReader(_file).ReadStruct();
             int type = header.Int(1), uncompressed = header.Int(2), compressed = header.Int(3);
-            var raw = new byte[compressed];
+            if (compressed < 0 || uncompressed < 0) throw new InvalidDataException("negative page size");
+            var rawBuffer = ArrayPool<byte>.Shared.Rent(compressed);
+            byte[]? bodyBuffer = null;
+            try
+            {
+            var raw = rawBuffer.AsSpan(0, compressed);
             _file.ReadExactly(raw);
             if (type == 2)
             {
-                var body = Decompress(codec, raw, uncompressed);
+                var body = Decompress(codec, raw, uncompressed, ref bodyBuffer);
                 int count = header.Child(7)?.Int(1) ?? 0;
                 dictionary = ints is not null ? DecodePlainInts(leaf, body, count) : DecodePlainFloats(leaf, body, count);
                 continue;
@@ -141,17 +151,16 @@ public sealed class TraceParquetReader : IDisposable
             if (type is not (0 or 3)) continue;                       // index pages: nothing for us
             ReadOnlySpan<byte> values;
             int pageEntries, encoding;
-            byte[] levelsAndValues;
             if (type == 0)
             {
                 var h = header.Child(5) ?? throw new InvalidDataException("data page without its header");
                 pageEntries = h.Int(1); encoding = h.Int(2);
-                levelsAndValues = Decompress(codec, raw, uncompressed);
+                var levelsAndValues = Decompress(codec, raw, uncompressed, ref bodyBuffer);
                 int pos = 0;
                 if (done + pageEntries > n) throw new InvalidDataException($"column {leaf.Top}: more values in pages than in metadata");
-                if (rep is not null) pos += DecodeLevelsV1(levelsAndValues.AsSpan(pos), leaf.MaxRepetition, rep.AsSpan(done, pageEntries));
-                if (def is not null) pos += DecodeLevelsV1(levelsAndValues.AsSpan(pos), leaf.MaxDefinition, def.AsSpan(done, pageEntries));
-                values = levelsAndValues.AsSpan(pos);
+                if (rep is not null) pos += DecodeLevelsV1(levelsAndValues[pos..], leaf.MaxRepetition, rep.AsSpan(done, pageEntries));
+                if (def is not null) pos += DecodeLevelsV1(levelsAndValues[pos..], leaf.MaxDefinition, def.AsSpan(done, pageEntries));
+                values = levelsAndValues[pos..];
             }
             else
             {
@@ -160,10 +169,11 @@ public sealed class TraceParquetReader : IDisposable
                 int defLength = h.Int(5), repLength = h.Int(6);
                 bool isCompressed = h.Bool(7, true);
                 if (done + pageEntries > n) throw new InvalidDataException($"column {leaf.Top}: more values in pages than in metadata");
-                if (rep is not null) RleHybridDecoder.Decode(raw.AsSpan(0, repLength), RleHybridDecoder.BitWidth(leaf.MaxRepetition), rep.AsSpan(done, pageEntries));
-                if (def is not null) RleHybridDecoder.Decode(raw.AsSpan(repLength, defLength), RleHybridDecoder.BitWidth(leaf.MaxDefinition), def.AsSpan(done, pageEntries));
-                var rest = raw.AsSpan(repLength + defLength);
-                values = isCompressed ? Decompress(codec, rest.ToArray(), uncompressed - repLength - defLength) : rest;
+                if (repLength < 0 || defLength < 0 || repLength + defLength > compressed) throw new InvalidDataException("bad level lengths");
+                if (rep is not null) RleHybridDecoder.Decode(raw.Slice(0, repLength), RleHybridDecoder.BitWidth(leaf.MaxRepetition), rep.AsSpan(done, pageEntries));
+                if (def is not null) RleHybridDecoder.Decode(raw.Slice(repLength, defLength), RleHybridDecoder.BitWidth(leaf.MaxDefinition), def.AsSpan(done, pageEntries));
+                var rest = raw[(repLength + defLength)..];
+                values = isCompressed ? Decompress(codec, rest, uncompressed - repLength - defLength, ref bodyBuffer) : rest;
             }
             int present = pageEntries;
             if (def is not null)
@@ -174,6 +184,12 @@ public sealed class TraceParquetReader : IDisposable
             DecodeValues(leaf, encoding, values, present, dictionary, ints, floats, defined);
             defined += present;
             done += pageEntries;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rawBuffer);
+                if (bodyBuffer is not null) ArrayPool<byte>.Shared.Return(bodyBuffer);
+            }
         }
         return new ParquetColumnValues
         {
@@ -258,32 +274,30 @@ public sealed class TraceParquetReader : IDisposable
         return result;
     }
 
-    static byte[] Decompress(int codec, byte[] raw, int uncompressed)
+    /// <summary>The page body: the raw bytes themselves, or decompressed into a pooled buffer (returned by the caller).</summary>
+    static ReadOnlySpan<byte> Decompress(int codec, ReadOnlySpan<byte> raw, int uncompressed, scoped ref byte[]? pooled)
     {
+        if (codec == 0) return raw;
+        if (codec == 1) return SnappyDecoder.Decode(raw);
+        if (pooled is not null) ArrayPool<byte>.Shared.Return(pooled);
+        pooled = ArrayPool<byte>.Shared.Rent(Math.Max(1, uncompressed));
+        var output = pooled.AsSpan(0, uncompressed);
         switch (codec)
         {
-            case 0: return raw;
-            case 1: return SnappyDecoder.Decode(raw);
             case 2:
             {
-                using var gzip = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
-                var output = new byte[uncompressed];
+                using var gzip = new GZipStream(new MemoryStream(raw.ToArray()), CompressionMode.Decompress);
                 gzip.ReadExactly(output);
                 return output;
             }
             case 4:
-            {
-                var output = new byte[uncompressed];
                 if (!BrotliDecoder.TryDecompress(raw, output, out int written) || written != uncompressed)
                     throw new InvalidDataException("brotli page does not decompress");
                 return output;
-            }
             case 6:
             {
                 using var zstd = new ZstdSharp.Decompressor();
-                var output = new byte[uncompressed];
-                int written = zstd.Unwrap(raw, output, 0);
-                if (written != uncompressed) throw new InvalidDataException("zstd page decompresses to the wrong size");
+                if (zstd.Unwrap(raw, output) != uncompressed) throw new InvalidDataException("zstd page decompresses to the wrong size");
                 return output;
             }
             default:
