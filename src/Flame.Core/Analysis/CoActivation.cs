@@ -7,6 +7,7 @@ namespace Flame.Analysis;
 public static class CoActivation
 {
     /// <summary>Adds rows of k expert ids to M, kept as experts x experts with pairs in the upper triangle (i &lt; j).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Count(ReadOnlySpan<int> rows, int k, int experts, long[] m)
     {
         for (int o = 0; o + k <= rows.Length; o += k)

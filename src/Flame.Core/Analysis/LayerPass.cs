@@ -20,6 +20,7 @@ static class LayerPass
         public void Dispose() => Cursor.Dispose();
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static LayerAnalysis Run(LayerContext context, int layer, List<TraceProblem> problems, out long rowsRead)
     {
         var (folder, options, analyses, experts, topK, ks, _) = context;

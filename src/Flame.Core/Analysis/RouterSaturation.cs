@@ -21,6 +21,7 @@ public static class RouterSaturation
     }
 
     /// <summary>Adds, for each k of <paramref name="ks"/> (ascending), the overlaps of every row with the final checkpoint's row.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Accumulate(ReadOnlySpan<int> rows, ReadOnlySpan<int> final, int topK, int experts, IReadOnlyList<int> ks, long[] hits)
     {
         int n = rows.Length / topK;

@@ -12,6 +12,7 @@ public static class Specialization
 {
     public const int MinOccurrences = 5;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Count(ReadOnlySpan<int> rows, ReadOnlySpan<int> tokens, int k, int experts, int[] hits)
     {
         for (int r = 0, o = 0; r < tokens.Length; r++, o += k)

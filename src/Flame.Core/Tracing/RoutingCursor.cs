@@ -60,6 +60,7 @@ public sealed class RoutingCursor : IDisposable
 
     public void Advance(int rows) => _position += rows;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     void Load(int group)
     {
         ParquetColumnValues column;

@@ -3,6 +3,7 @@ namespace Flame.Tracing.Parquet;
 /// <summary>Parquet's RLE/bit-packing hybrid decoding (levels and dictionary indices).</summary>
 public static class RleHybridDecoder
 {
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Decode(ReadOnlySpan<byte> data, int bitWidth, Span<int> output)
     {
         if (bitWidth == 0) { output.Clear(); return; }

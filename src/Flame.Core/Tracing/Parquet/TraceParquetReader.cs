@@ -106,6 +106,7 @@ public sealed class TraceParquetReader : IDisposable
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     ParquetColumnValues ReadChunk(int group, ParquetLeafColumn leaf, ParquetColumnValues? reuse)
     {
         var chunks = _rowGroups[group].List(1);
@@ -205,6 +206,7 @@ public sealed class TraceParquetReader : IDisposable
         return 4 + length;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     static void DecodeValues(ParquetLeafColumn leaf, int encoding, ReadOnlySpan<byte> data, int count, object? dictionary,
         int[]? ints, float[]? floats, int offset)
     {
@@ -242,6 +244,7 @@ public sealed class TraceParquetReader : IDisposable
 
     static int ValueWidth(ParquetLeafColumn leaf) => leaf.PhysicalType switch { 1 or 4 => 4, 2 or 5 => 8, 7 => leaf.TypeLength, _ => 0 };
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     static int[] DecodePlainInts(ParquetLeafColumn leaf, ReadOnlySpan<byte> data, int count)
     {
         var result = new int[count];
