@@ -7,7 +7,7 @@ namespace Flame.Tracing;
 public sealed record TraceOptions
 {
     /// <summary>Held-out tokens to trace: whole samples of <see cref="Sequence"/> tokens, rounded down.</summary>
-    public long Tokens { get; init; } = 32768;
+    public long Tokens { get; init; } = 16384;
     public int? Sequence { get; init; }
     /// <summary>Sequences per forward pass.</summary>
     public int BatchSize { get; init; } = 8;
