@@ -16,4 +16,7 @@ root.Subcommands.Add(EvalCommands.Create());
 root.Subcommands.Add(ExportCommands.Create());
 root.Subcommands.Add(ImportCommands.Create());
 root.Subcommands.Add(GenerateCommands.Create());
+root.Subcommands.Add(TraceCommands.Create());
+root.Subcommands.Add(AnalyzeCommands.Create());
+root.Subcommands.Add(ReportCommands.Create());
 return CommandRunner.Run(root, args);

@@ -1,0 +1,64 @@
+namespace Flame.Analysis;
+
+/// <summary>
+/// Expert co-activation (spec §5): M[i][j] counts tokens whose top-k holds both i and j, M[i][i] the
+/// tokens routed to i; CoAct[i][j] = M[i][j] / M[i][i] (how often i's tokens also go to j), diagonal 0.
+/// </summary>
+public static class CoActivation
+{
+    /// <summary>Adds rows of k expert ids to M, kept as experts x experts with pairs in the upper triangle (i &lt; j).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Count(ReadOnlySpan<int> rows, int k, int experts, long[] m)
+    {
+        for (int o = 0; o + k <= rows.Length; o += k)
+            for (int a = 0; a < k; a++)
+            {
+                int ea = rows[o + a];
+                m[ea * experts + ea]++;
+                for (int b = a + 1; b < k; b++)
+                {
+                    int eb = rows[o + b];
+                    if (ea < eb) m[ea * experts + eb]++;
+                    else if (eb < ea) m[eb * experts + ea]++;
+                }
+            }
+    }
+
+    /// <summary>The full symmetric M from the upper-triangle counts.</summary>
+    public static long[,] Symmetric(long[] m, int experts)
+    {
+        var full = new long[experts, experts];
+        for (int i = 0; i < experts; i++)
+            for (int j = i; j < experts; j++)
+                full[i, j] = full[j, i] = m[i * experts + j];
+        return full;
+    }
+
+    /// <summary>CoAct[i][j] = M[i][j] / M[i][i], diagonal 0; a row of an expert that never fired is 0.</summary>
+    public static double[,] Normalize(long[,] m)
+    {
+        int n = m.GetLength(0);
+        var result = new double[n, n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                result[i, j] = i == j || m[i, i] == 0 ? 0 : (double)m[i, j] / m[i, i];
+        return result;
+    }
+
+    /// <summary>The experts with the largest row maxima of CoAct, largest first (ties: lower id first).</summary>
+    public static int[] MostCoActivated(double[,] coact, int count)
+    {
+        int n = coact.GetLength(0);
+        return Enumerable.Range(0, n)
+            .Select(i => (Expert: i, Max: Enumerable.Range(0, n).Max(j => coact[i, j])))
+            .OrderByDescending(x => x.Max).ThenBy(x => x.Expert).Take(count).Select(x => x.Expert).ToArray();
+    }
+
+    public static double[,] Submatrix(double[,] coact, int[] experts)
+    {
+        var result = new double[experts.Length, experts.Length];
+        for (int a = 0; a < experts.Length; a++)
+            for (int b = 0; b < experts.Length; b++) result[a, b] = coact[experts[a], experts[b]];
+        return result;
+    }
+}
