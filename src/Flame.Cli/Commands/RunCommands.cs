@@ -42,7 +42,7 @@ public static class RunCommands
             AnsiConsole.Status().Start("preparing data...", _ => runner.PrepareData());
             Train(runner, parse.GetValue(resume), $"flame {name} {(path is null ? "" : path + " ")}--out {runDir} --resume");
             if (!trainOnly) RunStagesAfterTraining(runner);
-            AnsiConsole.MarkupLineInterpolated($"run folder: [bold]{runDir}[/] (config.toml, metrics.jsonl, tensorboard/, checkpoints/{(trainOnly ? "" : ", eval/")})");
+            AnsiConsole.MarkupLineInterpolated($"run folder: [bold]{runDir}[/] (config.toml, metrics.jsonl, tensorboard/, checkpoints/{(trainOnly ? "" : ", eval/, traces/, analysis/, report/")})");
             return 0;
         });
         return command;
@@ -53,6 +53,14 @@ public static class RunCommands
     {
         var summary = EvalCommands.WithProgress(true, progress => runner.Evaluate(progress));
         if (summary is not null) EvalCommands.WriteSummary(summary);
+        if (runner.Traces)
+        {
+            AnsiConsole.Status().Start("tracing routing...", status => runner.Trace(message => status.Status($"tracing: {Markup.Escape(message)}")));
+            var analysis = AnsiConsole.Status().Start("analysing traces...", status => runner.Analyse(message => status.Status($"analysing: {Markup.Escape(message)}")));
+            foreach (var problem in analysis.Problems) AnsiConsole.MarkupLineInterpolated($"[yellow]trace problem:[/] {problem}");
+        }
+        var report = AnsiConsole.Status().Start("writing the report...", _ => runner.Report());
+        AnsiConsole.MarkupLineInterpolated($"report: [bold]{Path.GetFullPath(report)}[/]");
     }
 
     static void Train(ExperimentRunner runner, bool resume, string resumeCommand)

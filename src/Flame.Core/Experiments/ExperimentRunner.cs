@@ -1,5 +1,8 @@
 using Flame.Data;
+using Flame.Analysis;
 using Flame.Evaluation;
+using Flame.Reporting;
+using Flame.Tracing;
 using Flame.Training;
 
 namespace Flame.Experiments;
@@ -46,4 +49,22 @@ public sealed class ExperimentRunner(ExperimentConfig config, string runDirector
         };
         return Evaluator.EvaluateRun(runDirectory, options, settings.EveryCheckpoint, progress, cancel)[^1];
     }
+
+    /// <summary>Whether the trace and analysis stages run: tracing is on and the model has MoE layers.</summary>
+    public bool Traces => Config.Tracing.Enabled && Config.Training.ResolveModel().IsMoe;
+
+    /// <summary>Routing traces of the same held-out tokens at every checkpoint (spec §5), in the published layout.</summary>
+    public TraceCaptureResult Trace(Action<string>? onProgress = null) =>
+        TraceCapture.Run(runDirectory, new TraceOptions
+        {
+            Tokens = Config.Tracing.Tokens, Sequence = Config.Training.Sequence, BatchSize = Config.Training.MicroBatch,
+            Device = Config.Training.Device,
+        }, onProgress);
+
+    /// <summary>Specialization, co-activation, router saturation and load balance over the run's traces.</summary>
+    public AnalysisResult Analyse(Action<string>? onProgress = null) =>
+        TraceAnalysis.Run(runDirectory, new AnalysisOptions(), onProgress);
+
+    /// <summary>The self-contained HTML report of everything the run folder holds; returns its path.</summary>
+    public string Report() => ReportWriter.Write(runDirectory);
 }
