@@ -22,7 +22,7 @@ public sealed record TracingSettings
 {
     public bool Enabled { get; init; } = true;
     /// <summary>Held-out tokens traced at each checkpoint (the same tokens for every checkpoint).</summary>
-    public int Tokens { get; init; } = 8192;
+    public int Tokens { get; init; } = 4096;
 }
 
 /// <summary>

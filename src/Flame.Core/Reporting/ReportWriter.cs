@@ -101,9 +101,18 @@ public static class ReportWriter
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
             var root = doc.RootElement;
-            html.Append("<p class=\"caption\">Downstream tasks scored as lm-evaluation-harness does (one row per task, from eval/summary.json).</p>");
-            if (root.TryGetProperty("tasks", out var tasks) && tasks.ValueKind == JsonValueKind.Array)
+            if (root.TryGetProperty("perplexity", out var ppl) && ppl.ValueKind == JsonValueKind.Object)
             {
+                html.Append("<p class=\"caption\">Held-out perplexity of the final checkpoint (eval/summary.json): exp of the mean next-token loss on the validation split.</p><table class=\"kv\">");
+                foreach (var p in ppl.EnumerateObject())
+                    html.Append($"<tr><th>{E(p.Name)}</th><td class=\"num\">{(p.Value.ValueKind == JsonValueKind.Number ? Number(p.Value.GetDouble()) : E(p.Value.ToString()))}</td></tr>");
+                html.Append("</table>");
+            }
+            if (root.TryGetProperty("tasks", out var tasks) && tasks.ValueKind == JsonValueKind.Array && tasks.GetArrayLength() == 0)
+                html.Append("<p class=\"missing\">No downstream tasks were scored (set evaluation.tasks and evaluation.data_dir, or run flame eval --data-dir).</p>");
+            else if (root.TryGetProperty("tasks", out tasks) && tasks.ValueKind == JsonValueKind.Array)
+            {
+                html.Append("<p class=\"caption\">Downstream tasks scored as lm-evaluation-harness does (one row per task, from eval/summary.json).</p>");
                 var rows = tasks.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.Object).ToList();
                 var text = rows.SelectMany(t => t.EnumerateObject()).Where(p => p.Value.ValueKind == JsonValueKind.String).Select(p => p.Name).Distinct().ToList();
                 var numbers = rows.SelectMany(t => t.EnumerateObject()).Where(p => p.Value.ValueKind == JsonValueKind.Number).Select(p => p.Name).Distinct().ToList();

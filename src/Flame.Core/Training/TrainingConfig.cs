@@ -16,7 +16,7 @@ public sealed record TrainingConfig
     public int Sequence { get; init; } = 256;
     public int MicroBatch { get; init; } = 8;
     public int GlobalBatch { get; init; } = 16;
-    public long Iterations { get; init; } = 200;
+    public long Iterations { get; init; } = 120;
     /// <summary>When positive, iterations come from this training-FLOP budget by FLAME-MoE's formula (spec §3).</summary>
     public double FlopBudget { get; init; }
     public double MaxLr { get; init; } = 3e-4;
