@@ -16,6 +16,8 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
     public readonly Parameter qkv;
     /// <summary>[h, h]: the output projection.</summary>
     public readonly Parameter proj;
+    /// <summary>Where the weights come from in the compute dtype (set by the model).</summary>
+    public WeightCasts Casts { get; set; } = new();
 
     public CausalSelfAttention(int hidden, int heads, RotaryEmbedding rope) : base(nameof(CausalSelfAttention))
     {
@@ -31,13 +33,13 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         long batch = x.shape[0], seq = x.shape[1], hidden = x.shape[2];
-        var packed = F.linear(x, qkv.to(x.dtype)).view(batch, seq, 3, _heads, _headDim).permute(2, 0, 3, 1, 4);
+        var packed = F.linear(x, Casts.Of(qkv, x.dtype)).view(batch, seq, 3, _heads, _headDim).permute(2, 0, 3, 1, 4);
         var q = _rope.Apply(packed[0]);
         var k = _rope.Apply(packed[1]);
         var v = packed[2];
         var attended = F.scaled_dot_product_attention(q, k, v, is_casual: true);
         var merged = attended.transpose(1, 2).reshape(batch, seq, hidden);
-        return F.linear(merged, proj.to(x.dtype)).MoveToOuterDisposeScope();
+        return F.linear(merged, Casts.Of(proj, x.dtype)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -49,7 +51,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long batch = x.shape[0], seq = x.shape[1], hidden = x.shape[2];
         long offset = cache.Length;
-        var packed = F.linear(x, qkv.to(x.dtype)).view(batch, seq, 3, _heads, _headDim).permute(2, 0, 3, 1, 4);
+        var packed = F.linear(x, Casts.Of(qkv, x.dtype)).view(batch, seq, 3, _heads, _headDim).permute(2, 0, 3, 1, 4);
         var q = _rope.Apply(packed[0], offset);
         var k = _rope.Apply(packed[1], offset);
         var (keys, values) = cache.Append(k, packed[2]);
@@ -57,7 +59,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
             : seq == 1 ? F.scaled_dot_product_attention(q, keys, values)
             : F.scaled_dot_product_attention(q, keys, values, attn_mask: CachedCausalMask(offset, seq, x.device));
         var merged = attended.transpose(1, 2).reshape(batch, seq, hidden);
-        return F.linear(merged, proj.to(x.dtype)).MoveToOuterDisposeScope();
+        return F.linear(merged, Casts.Of(proj, x.dtype)).MoveToOuterDisposeScope();
     }
 
     /// <summary>[seq, offset + seq], true where new token i (position offset + i) may attend to position j.</summary>

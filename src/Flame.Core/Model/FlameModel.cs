@@ -17,8 +17,9 @@ public sealed record ModelOutput(Tensor Logits, IReadOnlyList<MoeOutput> Moe, Te
 
 /// <summary>
 /// A FLAME-MoE decoder (spec §1): token embedding, L pre-norm blocks (dense or MoE), final RMSNorm, and an
-/// untied output layer. Weights are fp32 masters; with <see cref="ComputeType"/> = BFloat16 each op casts
-/// its weight to bf16 while the router, norms and loss stay in fp32.
+/// untied output layer. Weights are fp32 masters; with <see cref="ComputeType"/> = BFloat16 each op takes
+/// its weight in bf16 from <see cref="WeightCasts"/> (cast per op, or once per step with
+/// <see cref="CacheWeightCasts"/>) while the router, norms and loss stay in fp32.
 /// </summary>
 public sealed class FlameModel : nn.Module<Tensor, ModelOutput>
 {
@@ -30,6 +31,29 @@ public sealed class FlameModel : nn.Module<Tensor, ModelOutput>
     readonly RotaryEmbedding rope;
 
     public ScalarType ComputeType { get; set; } = ScalarType.Float32;
+
+    /// <summary>Every op's weight in the compute dtype, shared by all modules of this model.</summary>
+    public WeightCasts WeightCasts { get; } = new();
+
+    /// <summary>
+    /// Cast each bf16 weight once per optimizer step instead of once per op and micro-batch (spec §2's fp32
+    /// masters stay the parameters). Whoever turns this on must call <see cref="RefreshWeightCasts"/> after
+    /// every change to the weights (optimizer step, load). No effect on fp32 compute.
+    /// </summary>
+    public bool CacheWeightCasts
+    {
+        get => WeightCasts.Enabled;
+        set { WeightCasts.Enabled = value; WeightCasts.Invalidate(); }
+    }
+
+    /// <summary>Forgets the held casts: the next forward casts the updated masters again.</summary>
+    public void RefreshWeightCasts() => WeightCasts.Invalidate();
+
+    /// <summary>Phase marks for profiling (`flame bench train --breakdown`); null, the default, costs nothing.</summary>
+    public IPhaseProbe? PhaseProbe
+    {
+        set { foreach (var block in blocks) block.Probe = value; }
+    }
 
     /// <summary>Builds and initialises the model on the CPU from the current torch seed, so the weights do not depend on the device.</summary>
     public FlameModel(ModelConfig config) : base(nameof(FlameModel))
@@ -43,6 +67,16 @@ public sealed class FlameModel : nn.Module<Tensor, ModelOutput>
         output = new Parameter(empty(config.PaddedVocab, config.Hidden));
         RegisterComponents();
         ModelInitializer.Initialize(this, config);
+        foreach (var block in blocks)
+        {
+            block.attention.Casts = WeightCasts;
+            if (block.ffn is not null) block.ffn.Casts = WeightCasts;
+            if (block.moe is not null)
+            {
+                block.moe.experts.Casts = WeightCasts;
+                if (block.moe.shared_expert is not null) block.moe.shared_expert.Casts = WeightCasts;
+            }
+        }
     }
 
     public IEnumerable<MoeLayer> MoeLayers => blocks.Where(b => b.moe is not null).Select(b => b.moe!);
@@ -65,7 +99,7 @@ public sealed class FlameModel : nn.Module<Tensor, ModelOutput>
             x = hidden;
             if (routed is not null) moe.Add(routed);
         }
-        var logits = F.linear(final_norm.forward(x), output.to(ComputeType));
+        var logits = F.linear(final_norm.forward(x), WeightCasts.Of(output, ComputeType));
         var zero = zeros(1, device: tokens.device).squeeze();
         var balance = moe.Count == 0 ? zero : stack(moe.Select(m => m.LoadBalancingLoss)).sum();
         var z = moe.Count == 0 ? zero : stack(moe.Select(m => m.ZLoss)).sum();
@@ -85,11 +119,17 @@ public sealed class FlameModel : nn.Module<Tensor, ModelOutput>
         using var scope = NewDisposeScope();
         var x = embedding.index_select(0, tokens.flatten()).view(tokens.shape[0], seq, -1).to(ComputeType);
         for (int l = 0; l < blocks.Count; l++) x = blocks[l].forward(x, cache[l]);
-        return F.linear(final_norm.forward(x), output.to(ComputeType)).MoveToOuterDisposeScope();
+        return F.linear(final_norm.forward(x), WeightCasts.Of(output, ComputeType)).MoveToOuterDisposeScope();
     }
 
     /// <summary>A KV cache for this model holding up to <paramref name="capacity"/> positions (default: max positions).</summary>
     public KvCache NewCache(long? capacity = null) => new(Config.Layers, Math.Min(capacity ?? Config.MaxPositions, Config.MaxPositions));
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) WeightCasts.Dispose();
+        base.Dispose(disposing);
+    }
 
     /// <summary>Mean next-token cross-entropy in fp32 over every position.</summary>
     public static Tensor LanguageModelLoss(Tensor logits, Tensor targets) =>

@@ -23,6 +23,13 @@ public sealed class MoeLayer : nn.Module<Tensor, MoeOutput>
 
     public DispatchMode Dispatch { get; set; } = DispatchMode.Grouped;
 
+    /// <summary>Phase marks for profiling (null: none); handed on to the routed experts.</summary>
+    public IPhaseProbe? Probe
+    {
+        get => experts.Probe;
+        set => experts.Probe = value;
+    }
+
     public MoeLayer(ModelConfig config) : base(nameof(MoeLayer))
     {
         _config = config;
@@ -36,9 +43,11 @@ public sealed class MoeLayer : nn.Module<Tensor, MoeOutput>
     {
         using var scope = NewDisposeScope();
         var flat = x.reshape(-1, x.shape[^1]);
-        var routing = router.forward(flat);
-        var mixed = experts.Forward(flat, routing.Indices, routing.Gates, Dispatch);
-        if (shared_expert is not null) mixed = mixed + shared_expert.forward(flat);
+        var dispatched = Probe.Mark(flat, StepPhase.MoeDispatch);
+        var routing = router.forward(dispatched);
+        var mixed = Probe.Mark(experts.Forward(dispatched, routing.Indices, routing.Gates, Dispatch), StepPhase.Other);
+        if (shared_expert is not null)
+            mixed = mixed + Probe.Mark(shared_expert.forward(Probe.Mark(flat, StepPhase.SharedFfn)), StepPhase.Other);
         var balance = RoutingLosses.LoadBalancing(routing.Probs, routing.Indices, _config.AuxLossCoeff);
         var z = RoutingLosses.ZLoss(routing.Logits, _config.ZLossCoeff);
         return new MoeOutput(

@@ -23,6 +23,10 @@ public sealed class RoutedExperts : nn.Module
     readonly int _experts;
     public readonly Parameter gate_up; // [E, h, 2F]: columns 0..F-1 gate, F..2F-1 up
     public readonly Parameter down;    // [E, F, h]
+    /// <summary>Where the weights come from in the compute dtype (set by the model).</summary>
+    public WeightCasts Casts { get; set; } = new();
+    /// <summary>Phase marks for profiling (null: none).</summary>
+    public IPhaseProbe? Probe { get; set; }
 
     public RoutedExperts(int hidden, int experts, int ffn) : base(nameof(RoutedExperts))
     {
@@ -45,14 +49,16 @@ public sealed class RoutedExperts : nn.Module
     {
         using var scope = NewDisposeScope();
         var output = zeros_like(x);
+        var gateUp = Casts.Of(gate_up, x.dtype);
+        var downWeight = Casts.Of(down, x.dtype);
         for (int e = 0; e < _experts; e++)
         {
             var hits = (indices == e).nonzero(); // [n, 2]: (token, slot)
             if (hits.shape[0] == 0) continue;
             var token = hits[.., 0];
             var slot = hits[.., 1];
-            var halves = x.index_select(0, token).mm(gate_up[e].to(x.dtype)).chunk(2, dim: -1);
-            var y = (F.silu(halves[0]) * halves[1]).mm(down[e].to(x.dtype));
+            var halves = x.index_select(0, token).mm(gateUp[e]).chunk(2, dim: -1);
+            var y = (F.silu(halves[0]) * halves[1]).mm(downWeight[e]);
             var weight = gates[token, slot].unsqueeze(-1).to(x.dtype);
             output = output.index_add(0, token, y * weight, 1);
         }
@@ -76,9 +82,9 @@ public sealed class RoutedExperts : nn.Module
         var inverse = order.argsort();
         var offsets = RoutingLosses.ExpertCounts(indices, _experts).cumsum(0).to(ScalarType.Int32);
 
-        var rows = x.unsqueeze(1).expand(tokens, k, hidden).reshape(pairs, hidden).index_select(0, order);
-        var halves = GroupedGemm.Multiply(rows, gate_up.to(x.dtype), offsets).chunk(2, dim: -1);
-        var y = GroupedGemm.Multiply(F.silu(halves[0]) * halves[1], down.to(x.dtype), offsets);
+        var rows = Probe.Mark(x.unsqueeze(1).expand(tokens, k, hidden).reshape(pairs, hidden).index_select(0, order), StepPhase.ExpertGemm);
+        var halves = GroupedGemm.Multiply(rows, Casts.Of(gate_up, x.dtype), offsets).chunk(2, dim: -1);
+        var y = Probe.Mark(GroupedGemm.Multiply(F.silu(halves[0]) * halves[1], Casts.Of(down, x.dtype), offsets), StepPhase.Combine);
         var perSlot = y.index_select(0, inverse).view(tokens, k, hidden);
         var combined = (perSlot * gates.unsqueeze(-1).to(x.dtype)).sum(1);
         return combined.MoveToOuterDisposeScope();

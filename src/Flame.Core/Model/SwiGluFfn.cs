@@ -14,6 +14,8 @@ public sealed class SwiGluFfn : nn.Module<Tensor, Tensor>
     public readonly Parameter gate_up;
     /// <summary>[h, F]: the down projection.</summary>
     public readonly Parameter down;
+    /// <summary>Where the weights come from in the compute dtype (set by the model).</summary>
+    public WeightCasts Casts { get; set; } = new();
 
     public SwiGluFfn(int hidden, int ffn) : base(nameof(SwiGluFfn))
     {
@@ -25,7 +27,7 @@ public sealed class SwiGluFfn : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var halves = F.linear(x, gate_up.to(x.dtype)).chunk(2, dim: -1);
-        return F.linear(F.silu(halves[0]) * halves[1], down.to(x.dtype)).MoveToOuterDisposeScope();
+        var halves = F.linear(x, Casts.Of(gate_up, x.dtype)).chunk(2, dim: -1);
+        return F.linear(F.silu(halves[0]) * halves[1], Casts.Of(down, x.dtype)).MoveToOuterDisposeScope();
     }
 }

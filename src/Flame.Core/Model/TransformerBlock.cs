@@ -15,6 +15,14 @@ public sealed class TransformerBlock : nn.Module<Tensor, (Tensor Hidden, MoeOutp
     public readonly SwiGluFfn? ffn;
     public readonly MoeLayer? moe;
 
+    /// <summary>Phase marks for profiling (null: none); handed on to the MoE layer.</summary>
+    public IPhaseProbe? Probe
+    {
+        get => _probe;
+        set { _probe = value; if (moe is not null) moe.Probe = value; }
+    }
+    IPhaseProbe? _probe;
+
     public TransformerBlock(ModelConfig config, int layer, RotaryEmbedding rope) : base(nameof(TransformerBlock))
     {
         attention_norm = new RmsNorm(config.Hidden, config.NormEps);
@@ -27,9 +35,9 @@ public sealed class TransformerBlock : nn.Module<Tensor, (Tensor Hidden, MoeOutp
 
     public override (Tensor Hidden, MoeOutput? Moe) forward(Tensor x)
     {
-        x = x + attention.forward(attention_norm.forward(x));
+        x = x + _probe.Mark(attention.forward(_probe.Mark(attention_norm.forward(x), StepPhase.Attention)), StepPhase.Other);
         var normed = ffn_norm.forward(x);
-        if (moe is null) return (x + ffn!.forward(normed), null);
+        if (moe is null) return (x + _probe.Mark(ffn!.forward(_probe.Mark(normed, StepPhase.SharedFfn)), StepPhase.Other), null);
         var routed = moe.forward(normed);
         return (x + routed.Output, routed);
     }

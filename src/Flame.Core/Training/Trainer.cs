@@ -50,6 +50,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
         using var model = new FlameModel(modelConfig);
         model.to(device);
         model.ComputeType = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
+        model.CacheWeightCasts = true; // bf16 casts made once per step, dropped after optimizer.step() below
         var schedule = new WsdSchedule(config.Iterations, config.MaxLr, config.MinLr, config.WarmupFraction, config.DecayFraction).Validate();
         using var optimizer = OptimizerFactory.Create(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), config.Optimizer, config.MaxLr);
         var parameters = model.parameters().ToList();
@@ -100,6 +101,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
             }
             var norm = GradientClipping.ClipGlobalNorm(parameters, config.Optimizer.ClipNorm);
             optimizer.step();
+            model.RefreshWeightCasts();
             tokensSinceLog += (long)config.GlobalBatch * config.Sequence;
             stepsSinceLog++;
 
