@@ -43,8 +43,7 @@ public sealed class BenchmarkBatches : IDisposable
         if (_synthetic is not null) return _synthetic[micro];
         long first = step * _microBatch * _accumulation + (long)micro * _microBatch;
         var indices = Enumerable.Range(0, _microBatch).Select(i => first + i).ToArray();
-        var host = SampleBatch.ToTensor(_samples!, indices);
-        return _device.type == DeviceType.CUDA ? host.pin_memory().to(_device, non_blocking: true) : host;
+        return SampleBatch.ToDevice(_samples!, indices, _device);
     }
 
     public void Dispose()

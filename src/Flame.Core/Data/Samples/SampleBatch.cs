@@ -24,4 +24,14 @@ public static class SampleBatch
         Fill(source, indices, data);
         return torch.tensor(data, [indices.Length, source.SequenceLength + 1], torch.int64);
     }
+
+    /// <summary>
+    /// The batch on a device. On CUDA it goes through pinned memory with a non-blocking copy, so feeding a
+    /// batch never waits for the GPU (a pageable copy would synchronise the host with the stream every micro-batch).
+    /// </summary>
+    public static torch.Tensor ToDevice(ISampleSource source, ReadOnlySpan<long> indices, torch.Device device)
+    {
+        var host = ToTensor(source, indices);
+        return device.type == DeviceType.CUDA ? host.pin_memory().to(device, non_blocking: true) : host;
+    }
 }
