@@ -12,33 +12,31 @@ namespace Flame.Experiments;
 /// </summary>
 public static class ExperimentKeys
 {
-    static ConfigKey Train(string name, ConfigValueKind kind, string description, Func<TrainingConfig, object> get,
-        Func<TrainingConfig, ConfigKey, string, TrainingConfig> set)
+    /// <summary>A key of one part of the experiment (the training run, evaluation or tracing settings).</summary>
+    static ConfigKey Key<TPart>(string name, ConfigValueKind kind, string description,
+        Func<ExperimentConfig, TPart> part, Func<ExperimentConfig, TPart, ExperimentConfig> withPart,
+        Func<TPart, object> get, Func<TPart, ConfigKey, string, TPart> set)
     {
         ConfigKey key = null!;
-        key = new ConfigKey(name, kind, description, c => get(c.Training), (c, v) => c with { Training = set(c.Training, key, v) });
+        key = new ConfigKey(name, kind, description, c => get(part(c)), (c, v) => withPart(c, set(part(c), key, v)));
         return key;
     }
+
+    static ConfigKey Train(string name, ConfigValueKind kind, string description, Func<TrainingConfig, object> get,
+        Func<TrainingConfig, ConfigKey, string, TrainingConfig> set) =>
+        Key(name, kind, description, c => c.Training, (c, t) => c with { Training = t }, get, set);
 
     static ConfigKey Optimizer(string name, string description, Func<OptimizerSettings, double> get,
         Func<OptimizerSettings, double, OptimizerSettings> set) =>
         Train(name, ConfigValueKind.Real, description, t => get(t.Optimizer), (t, k, v) => t with { Optimizer = set(t.Optimizer, k.ParseReal(v)) });
 
     static ConfigKey Eval(string name, ConfigValueKind kind, string description, Func<EvaluationSettings, object> get,
-        Func<EvaluationSettings, ConfigKey, string, EvaluationSettings> set)
-    {
-        ConfigKey key = null!;
-        key = new ConfigKey(name, kind, description, c => get(c.Evaluation), (c, v) => c with { Evaluation = set(c.Evaluation, key, v) });
-        return key;
-    }
+        Func<EvaluationSettings, ConfigKey, string, EvaluationSettings> set) =>
+        Key(name, kind, description, c => c.Evaluation, (c, e) => c with { Evaluation = e }, get, set);
 
     static ConfigKey Trace(string name, ConfigValueKind kind, string description, Func<TracingSettings, object> get,
-        Func<TracingSettings, ConfigKey, string, TracingSettings> set)
-    {
-        ConfigKey key = null!;
-        key = new ConfigKey(name, kind, description, c => get(c.Tracing), (c, v) => c with { Tracing = set(c.Tracing, key, v) });
-        return key;
-    }
+        Func<TracingSettings, ConfigKey, string, TracingSettings> set) =>
+        Key(name, kind, description, c => c.Tracing, (c, t) => c with { Tracing = t }, get, set);
 
     /// <summary>A model number: read from the resolved model, written as a `key=value` override of the preset.</summary>
     static ConfigKey ModelNumber(string leaf) => new($"model.{leaf}",

@@ -17,41 +17,10 @@ public static class DownstreamResultsCsv
         return Parse(File.ReadLines(path), path);
     }
 
-    public static IReadOnlyList<DownstreamResult> Parse(IEnumerable<string> lines, string source)
-    {
-        string[]? header = null;
-        var results = new List<DownstreamResult>();
-        int lineNo = 0;
-        foreach (var raw in lines)
+    public static IReadOnlyList<DownstreamResult> Parse(IEnumerable<string> lines, string source) =>
+        CsvRows.Read(lines, source, ["loss", "accuracy"], "loss, accuracy and optionally task").Select(row =>
         {
-            lineNo++;
-            if (string.IsNullOrWhiteSpace(raw)) continue;
-            var fields = raw.Split(',').Select(f => f.Trim()).ToArray();
-            if (header is null)
-            {
-                header = fields.Select(f => f.ToLowerInvariant()).ToArray();
-                foreach (var name in new[] { "loss", "accuracy" })
-                    if (!header.Contains(name))
-                        throw new UserError($"{source} line {lineNo}: missing column '{name}' (header: {raw.Trim()}; needs loss, accuracy and optionally task)");
-                continue;
-            }
-            if (fields.Length != header.Length)
-                throw new UserError($"{source} line {lineNo}: {fields.Length} fields, but the header has {header.Length}");
-            double Number(string column, bool positive)
-            {
-                string text = fields[Array.IndexOf(header, column)];
-                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
-                    throw new UserError($"{source} line {lineNo} column '{column}': '{text}' is not a finite number");
-                if (positive ? !(v > 0) : v < 0)
-                    throw new UserError($"{source} line {lineNo} column '{column}': {text} must be {(positive ? "positive" : "0 or more")}");
-                return v;
-            }
-            int taskColumn = Array.IndexOf(header, "task");
-            string task = taskColumn >= 0 && fields[taskColumn].Length > 0 ? fields[taskColumn] : AllTasks;
-            results.Add(new DownstreamResult(task, Number("loss", positive: true), Number("accuracy", positive: false)));
-        }
-        if (header is null) throw new UserError($"{source}: empty file (expected a header with loss, accuracy and optionally task)");
-        if (results.Count == 0) throw new UserError($"{source}: no results below the header");
-        return results;
-    }
+            string task = row.Has("task") && row.Text("task").Length > 0 ? row.Text("task") : AllTasks;
+            return new DownstreamResult(task, row.Number("loss"), row.Number("accuracy", positive: false));
+        }).ToList();
 }

@@ -17,44 +17,14 @@ public static class ScalingResultsCsv
         return Parse(File.ReadLines(path), path);
     }
 
-    public static IReadOnlyList<ScalingRun> Parse(IEnumerable<string> lines, string source)
-    {
-        string[]? header = null;
-        var runs = new List<ScalingRun>();
-        int lineNo = 0;
-        foreach (var raw in lines)
+    public static IReadOnlyList<ScalingRun> Parse(IEnumerable<string> lines, string source) =>
+        CsvRows.Read(lines, source, Required, "flops, params, loss and optionally tokens").Select(row =>
         {
-            lineNo++;
-            if (string.IsNullOrWhiteSpace(raw)) continue;
-            var fields = raw.Split(',').Select(f => f.Trim()).ToArray();
-            if (header is null)
-            {
-                header = fields.Select(f => f.ToLowerInvariant()).ToArray();
-                foreach (var name in Required)
-                    if (!header.Contains(name))
-                        throw new UserError($"{source} line {lineNo}: missing column '{name}' (header: {raw.Trim()}; needs flops, params, loss and optionally tokens)");
-                continue;
-            }
-            if (fields.Length != header.Length)
-                throw new UserError($"{source} line {lineNo}: {fields.Length} fields, but the header has {header.Length}");
-            double Number(string column)
-            {
-                int i = Array.IndexOf(header, column);
-                if (!double.TryParse(fields[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
-                    throw new UserError($"{source} line {lineNo} column '{column}': '{fields[i]}' is not a number");
-                if (!(v > 0) || double.IsInfinity(v))
-                    throw new UserError($"{source} line {lineNo} column '{column}': {fields[i]} must be positive and finite");
-                return v;
-            }
-            double flops = Number("flops"), n = Number("params"), loss = Number("loss");
-            double tokens = header.Contains("tokens") ? Number("tokens") : flops / (6 * n);
+            double flops = row.Number("flops"), n = row.Number("params"), loss = row.Number("loss");
+            double tokens = row.Has("tokens") ? row.Number("tokens") : flops / (6 * n);
             var extra = new Dictionary<string, string>();
-            for (int i = 0; i < header.Length; i++)
-                if (header[i] is not ("flops" or "params" or "tokens" or "loss")) extra[header[i]] = fields[i];
-            runs.Add(new ScalingRun(flops, n, tokens, loss) { Extra = extra });
-        }
-        if (header is null) throw new UserError($"{source}: empty file (expected a header with flops, params, loss)");
-        if (runs.Count == 0) throw new UserError($"{source}: no runs below the header");
-        return runs;
-    }
+            for (int i = 0; i < row.Header.Length; i++)
+                if (row.Header[i] is not ("flops" or "params" or "tokens" or "loss")) extra[row.Header[i]] = row.Fields[i];
+            return new ScalingRun(flops, n, tokens, loss) { Extra = extra };
+        }).ToList();
 }

@@ -19,11 +19,11 @@ public class ScalingResultsCsvTests
     }
 
     [Theory]
-    [InlineData("runs.csv line 3 column 'loss': 'abc' is not a number", "flops,params,loss", "1e18,1e8,3", "1e18,1e8,abc")]
-    [InlineData("runs.csv line 2 column 'params': -5 must be positive and finite", "flops,params,loss", "1e18,-5,3")]
+    [InlineData("runs.csv line 3 column 'loss': 'abc' is not a finite number", "flops,params,loss", "1e18,1e8,3", "1e18,1e8,abc")]
+    [InlineData("runs.csv line 2 column 'params': -5 must be positive", "flops,params,loss", "1e18,-5,3")]
     [InlineData("runs.csv line 1: missing column 'loss'", "flops,params,tokens", "1e18,1e8,1e9")]
     [InlineData("runs.csv line 2: 2 fields, but the header has 3", "flops,params,loss", "1e18,1e8")]
-    [InlineData("runs.csv: no runs below the header", "flops,params,loss")]
+    [InlineData("runs.csv: no rows below the header", "flops,params,loss")]
     [InlineData("runs.csv: empty file", "")]
     public void BadInputNamesFileLineAndColumn(string expected, params string[] lines)
     {
