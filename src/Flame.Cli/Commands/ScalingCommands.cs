@@ -92,18 +92,22 @@ public static partial class ScalingCommands
         {
             var runs = ScalingResultsCsv.Read(parse.GetValue(input)!);
             var approach2 = IsoFlopFit.Fit(runs);
-            var approach3 = ParametricFit.Fit(runs);
             int samples = parse.GetValue(bootstrap);
             if (samples < 0) throw new UserError($"--bootstrap must be 0 or more (got {samples})");
-            var intervals = samples > 0 ? Bootstrap.Run(runs, samples, parse.GetValue(seed)) : null;
+            // Approach 2 stands on its own: a sweep too small for the parametric fit still gets its profiles and figures.
+            ParametricFitResult? approach3 = null;
+            string? approach3Error = null;
+            try { approach3 = ParametricFit.Fit(runs); }
+            catch (UserError e) { approach3Error = e.Message; }
+            var intervals = samples > 0 && approach3 is not null ? Bootstrap.Run(runs, samples, parse.GetValue(seed)) : null;
             if (parse.GetResult(plots) is not null)
             {
                 string folder = parse.GetValue(plots) ?? Path.GetDirectoryName(Path.GetFullPath(parse.GetValue(input)!))!;
-                foreach (var file in Flame.Scaling.Plots.ScalingPlots.Write(folder, runs, approach2, approach3.Law))
+                foreach (var file in Flame.Scaling.Plots.ScalingPlots.Write(folder, runs, approach2, approach3?.Law))
                     Console.Error.WriteLine($"wrote {file}");
             }
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(FitJson(runs.Count, approach2, approach3, intervals), JsonOptions.Indented));
-            else ShowFit(approach2, approach3, intervals);
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(FitJson(runs.Count, approach2, approach3, approach3Error, intervals), JsonOptions.Indented));
+            else ShowFit(approach2, approach3, approach3Error, intervals);
             return 0;
         });
         return command;
@@ -142,8 +146,9 @@ public static partial class ScalingCommands
         ["a"] = l.ParamsExponent, ["b"] = l.TokensExponent,
     };
 
-    static Dictionary<string, object?> FitJson(int count, IsoFlopFitResult a2, ParametricFitResult a3, BootstrapIntervals? boot)
+    static Dictionary<string, object?> FitJson(int count, IsoFlopFitResult a2, ParametricFitResult? a3, string? a3Error, BootstrapIntervals? boot)
     {
+        if (a3 is null) return new() { ["runs"] = count, ["approach2"] = a2, ["approach3"] = null, ["approach3_error"] = a3Error, ["bootstrap"] = null };
         var approach3 = LawJson(a3.Law);
         approach3["objective"] = a3.Objective;
         approach3["starts"] = a3.Starts;
@@ -163,7 +168,7 @@ public static partial class ScalingCommands
         };
     }
 
-    static void ShowFit(IsoFlopFitResult a2, ParametricFitResult a3, BootstrapIntervals? boot)
+    static void ShowFit(IsoFlopFitResult a2, ParametricFitResult? a3, string? a3Error, BootstrapIntervals? boot)
     {
         var profiles = new Table().Title("[bold]Approach 2[/]: IsoFLOP profiles").AddColumn("budget").AddColumn("runs")
             .AddColumn("quadratic N_opt").AddColumn("best run N").AddColumn("best loss");
@@ -175,6 +180,11 @@ public static partial class ScalingCommands
         if (a2.Quadratic is { } q) AnsiConsole.MarkupLine($"N_opt = {q.K.ToString("0.000E+0", CultureInfo.InvariantCulture)} * C^{q.Exponent:F4} (quadratic minima, {q.Points} budgets)");
         if (a2.BestRun is { } br) AnsiConsole.MarkupLine($"N_opt = {br.K.ToString("0.000E+0", CultureInfo.InvariantCulture)} * C^{br.Exponent:F4} (best runs, {br.Points} budgets)");
 
+        if (a3 is null)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]Approach 3 not fitted:[/] {a3Error}");
+            return;
+        }
         var l = a3.Law;
         var table = new Table().Title("[bold]Approach 3[/]: L(N, D) = E + A/N^alpha + B/D^beta").AddColumn("coefficient")
             .AddColumn(new TableColumn("value").RightAligned());

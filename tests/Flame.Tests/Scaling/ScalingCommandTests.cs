@@ -147,6 +147,22 @@ public class ScalingCommandTests
     }
 
     [Fact]
+    public void ASweepTooSmallForApproach3StillGetsApproach2AndItsFigures()
+    {
+        using var dir = new TempFolder();
+        var csv = dir.File("runs.csv");
+        // One budget, three sizes: a parabola in log N, but 3 runs cannot fit Approach 3's 5 coefficients.
+        File.WriteAllLines(csv, ["flops,params,loss", "1e18,2e7,3.40", "1e18,6e7,3.25", "1e18,2e8,3.38"]);
+        var (code, output) = Run("scaling", "fit", "--input", csv, "--plots", "--json");
+        Assert.Equal(0, code);
+        var json = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("approach3").ValueKind);
+        Assert.Contains("at least 5 runs (got 3)", json.GetProperty("approach3_error").GetString());
+        Assert.Equal(1, json.GetProperty("approach2").GetProperty("profiles").GetArrayLength());
+        Assert.Equal(["isoflop-curves.png", "isoflop-curves.svg", "optimal-params.png", "optimal-params.svg", "runs.csv"], dir.Entries());
+    }
+
+    [Fact]
     public void OptimalAndDownstreamMistakesExitWithTwo()
     {
         using var dir = new TempFolder();
