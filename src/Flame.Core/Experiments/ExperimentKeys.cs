@@ -56,7 +56,7 @@ public static class ExperimentKeys
 
     /// <summary>Every model number of a resolved model as `key=value` overrides, so any architecture fits in a config file.</summary>
     public static IReadOnlyList<string> OverridesFor(ModelConfig model) =>
-        Flame.Model.ModelOverrides.Keys.Select(k => $"{k}={Format(ModelValue(model, k) is IEnumerable<string> list ? string.Join(",", list) : ModelValue(model, k))}").ToList();
+        Flame.Model.ModelOverrides.Keys.Select(k => $"{k}={Format(ModelValue(model, k))}").ToList();
 
     public static readonly IReadOnlyList<ConfigKey> All =
     [
@@ -110,7 +110,7 @@ public static class ExperimentKeys
             e => e.Limit, (e, k, v) => e with { Limit = k.ParseInt32(v) }),
         Eval("evaluation.every_checkpoint", ConfigValueKind.Boolean, "score the tasks at every checkpoint, not only the final one",
             e => e.EveryCheckpoint, (e, k, v) => e with { EveryCheckpoint = k.ParseBoolean(v) }),
-        Eval("evaluation.perplexity_batches", ConfigValueKind.Integer, "micro-batches of held-out tokens for the final perplexity; 0 = skip",
+        Eval("evaluation.perplexity_batches", ConfigValueKind.Integer, "micro-batches of held-out tokens for the final perplexity; 0 = skip (at least 1 when evaluation.tasks are set)",
             e => e.PerplexityBatches, (e, k, v) => e with { PerplexityBatches = k.ParseInt32(v) }),
         Trace("tracing.enabled", ConfigValueKind.Boolean, "capture routing traces at every checkpoint and analyse them (spec §5)",
             t => t.Enabled, (t, k, v) => t with { Enabled = k.ParseBoolean(v) }),

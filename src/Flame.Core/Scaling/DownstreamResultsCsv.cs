@@ -18,7 +18,7 @@ public static class DownstreamResultsCsv
     }
 
     public static IReadOnlyList<DownstreamResult> Parse(IEnumerable<string> lines, string source) =>
-        CsvRows.Read(lines, source, ["loss", "accuracy"], "loss, accuracy and optionally task").Select(row =>
+        ResultsCsvReader.Read(lines, source, ["loss", "accuracy"], "loss, accuracy and optionally task").Select(row =>
         {
             string task = row.Has("task") && row.Text("task").Length > 0 ? row.Text("task") : AllTasks;
             return new DownstreamResult(task, row.Number("loss"), row.Number("accuracy", positive: false));

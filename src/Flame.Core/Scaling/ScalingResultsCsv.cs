@@ -18,7 +18,7 @@ public static class ScalingResultsCsv
     }
 
     public static IReadOnlyList<ScalingRun> Parse(IEnumerable<string> lines, string source) =>
-        CsvRows.Read(lines, source, Required, "flops, params, loss and optionally tokens").Select(row =>
+        ResultsCsvReader.Read(lines, source, Required, "flops, params, loss and optionally tokens").Select(row =>
         {
             double flops = row.Number("flops"), n = row.Number("params"), loss = row.Number("loss");
             double tokens = row.Has("tokens") ? row.Number("tokens") : flops / (6 * n);

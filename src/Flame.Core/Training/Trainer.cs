@@ -23,9 +23,6 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
 {
     public string MetricsPath => Path.Combine(runDirectory, MetricsSink.FileName);
 
-    /// <summary>Called after each checkpoint is written, with its step and folder (evaluation at every checkpoint hooks here).</summary>
-    public Action<long, string>? OnCheckpoint { get; init; }
-
     public IReadOnlyList<TrainingLog> Run(bool resume, Action<TrainingLog>? onLog = null, CancellationToken cancel = default)
     {
         config.Validate();
@@ -140,13 +137,12 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
                     double validLoss = Validate(model, valid, device);
                     metrics.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = Math.Exp(validLoss) });
                 }
-                var folder = store.Save(done, configJson, folder =>
+                store.Save(done, configJson, folder =>
                 {
                     model.save(Path.Combine(folder, TrainedCheckpoint.ModelFile));
                     ModelConfigJson.Write(folder, modelConfig);
                     optimizer.save_state_dict(Path.Combine(folder, "optimizer.bin"));
                 });
-                OnCheckpoint?.Invoke(done, folder);
             }
         }
         return logs;

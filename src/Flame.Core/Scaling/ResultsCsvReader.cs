@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Flame.Scaling;
 
 /// <summary>One data row of a results CSV, with what error messages need to name it.</summary>
-public sealed record CsvRow(string Source, int Line, string[] Header, string[] Fields)
+public sealed record ResultsCsvRow(string Source, int Line, string[] Header, string[] Fields)
 {
     public bool Has(string column) => Array.IndexOf(Header, column) >= 0;
     public string Text(string column) => Fields[Array.IndexOf(Header, column)];
@@ -25,10 +25,10 @@ public sealed record CsvRow(string Source, int Line, string[] Header, string[] F
 /// column names, blank lines ignored. A missing column or a row of the wrong width is a <see cref="UserError"/>
 /// naming the file and line.
 /// </summary>
-public static class CsvRows
+public static class ResultsCsvReader
 {
     /// <param name="needs">how the expected header reads in messages, e.g. "flops, params, loss and optionally tokens".</param>
-    public static IEnumerable<CsvRow> Read(IEnumerable<string> lines, string source, string[] required, string needs)
+    public static IEnumerable<ResultsCsvRow> Read(IEnumerable<string> lines, string source, string[] required, string needs)
     {
         string[]? header = null;
         int lineNo = 0, rows = 0;
@@ -48,7 +48,7 @@ public static class CsvRows
             if (fields.Length != header.Length)
                 throw new UserError($"{source} line {lineNo}: {fields.Length} fields, but the header has {header.Length}");
             rows++;
-            yield return new CsvRow(source, lineNo, header, fields);
+            yield return new ResultsCsvRow(source, lineNo, header, fields);
         }
         if (header is null) throw new UserError($"{source}: empty file (expected a header with {needs})");
         if (rows == 0) throw new UserError($"{source}: no rows below the header");
