@@ -37,6 +37,10 @@ def main():
     parser.add_argument("--tolerance", type=float, default=None, help="largest allowed |difference| (default: parity/tokens.json's, 1e-4)")
     args = parser.parse_args()
 
+    for needed in ("config.json", os.path.join("parity", "tokens.json"), os.path.join("parity", "logits.safetensors")):
+        if not os.path.exists(os.path.join(args.folder, needed)):
+            print(f"FAIL: {args.folder} has no {needed} (export with `flame export hf`, without --no-parity)")
+            return 2
     parity = os.path.join(args.folder, "parity")
     with open(os.path.join(parity, "tokens.json"), encoding="utf-8") as f:
         fixture = json.load(f)

@@ -30,7 +30,7 @@ public static class ExportCommands
             Console.WriteLine(
                 $"wrote {result.Folder}: {result.Architecture} from step {result.Step}, {result.WeightBytes / 1e6:N1} MB of weights in {string.Join(", ", result.Files)}");
             if (result.TokenizerNote is not null) Console.WriteLine($"note: {result.TokenizerNote}");
-            if (!parse.GetValue(noParity)) Console.WriteLine($"check with transformers: python3 scripts/check-hf-parity.py {result.Folder}");
+            if (!parse.GetValue(noParity)) Console.WriteLine($"check with transformers: python3 scripts/check-hf-parity.py {result.Folder}\n  (torch alone: python3 scripts/check-hf-reference.py {result.Folder})");
             return 0;
         });
         return command;
