@@ -13,7 +13,7 @@ namespace Flame.Benchmarking;
 public sealed class BenchmarkBatches : IDisposable
 {
     readonly Device _device;
-    readonly int _microBatch, _accumulation;
+    readonly int _microBatch, _accumulation, _vocabSize;
     readonly OpenedSamples? _samples;
     readonly Tensor[]? _synthetic;
 
@@ -24,6 +24,7 @@ public sealed class BenchmarkBatches : IDisposable
         _device = device;
         _microBatch = shape.MicroBatch;
         _accumulation = shape.Accumulation;
+        _vocabSize = shape.VocabSize;
         if (dataPrefix is null)
         {
             Source = "synthetic";
@@ -43,7 +44,7 @@ public sealed class BenchmarkBatches : IDisposable
         if (_synthetic is not null) return _synthetic[micro];
         long first = step * _microBatch * _accumulation + (long)micro * _microBatch;
         var indices = Enumerable.Range(0, _microBatch).Select(i => first + i).ToArray();
-        return SampleBatch.ToDevice(_samples!, indices, _device);
+        return SampleBatch.ToDevice(_samples!, indices, _vocabSize, _device);
     }
 
     public void Dispose()

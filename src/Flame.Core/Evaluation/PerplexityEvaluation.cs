@@ -31,7 +31,7 @@ public static class PerplexityEvaluation
             cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var indices = Enumerable.Range(0, (int)Math.Min(batchSize, count - b * batchSize)).Select(i => b * batchSize + i).ToArray();
-            var batch = SampleBatch.ToTensor(samples, indices).to(device);
+            var batch = SampleBatch.ToTensor(samples, indices, model.Config.VocabSize).to(device);
             var logits = model.forward(batch[.., ..^1]).Logits;
             var loss = F.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), batch[.., 1..].reshape(-1), reduction: nn.Reduction.Sum);
             lossSum += loss.item<float>();

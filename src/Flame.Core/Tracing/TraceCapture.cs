@@ -147,7 +147,7 @@ public static class TraceCapture
                 using var scope = NewDisposeScope();
                 int count = Math.Min(options.BatchSize, samples - first);
                 var indices = Enumerable.Range(first, count).Select(i => (long)i).ToArray();
-                var tokens = SampleBatch.ToTensor(valid, indices)[.., ..sequence].to(device);
+                var tokens = SampleBatch.ToTensor(valid, indices, checkpoint.Model.Config.VocabSize)[.., ..sequence].to(device);
                 var result = checkpoint.Model.forward(tokens);
                 for (int j = 0; j < moeLayers.Count; j++)
                 {

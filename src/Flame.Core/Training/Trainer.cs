@@ -86,7 +86,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
             {
                 long first = step * config.GlobalBatch + (long)micro * config.MicroBatch;
                 var indices = Enumerable.Range(0, config.MicroBatch).Select(i => first + i).ToArray();
-                var tokens = SampleBatch.ToDevice(train, indices, device);
+                var tokens = SampleBatch.ToDevice(train, indices, modelConfig.VocabSize, device);
                 var output = model.forward(tokens[.., ..^1]);
                 var lm = FlameModel.LanguageModelLoss(output.Logits, tokens[.., 1..]);
                 var loss = output.TrainingLoss(lm) / config.AccumulationSteps;
@@ -157,7 +157,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
         for (long b = 0; b < Math.Min(config.ValidationBatches, available); b++)
         {
             var indices = Enumerable.Range(0, config.MicroBatch).Select(i => b * config.MicroBatch + i).ToArray();
-            var tokens = SampleBatch.ToDevice(valid, indices, device);
+            var tokens = SampleBatch.ToDevice(valid, indices, model.Config.VocabSize, device);
             losses.Add(FlameModel.LanguageModelLoss(model.forward(tokens[.., ..^1]).Logits, tokens[.., 1..]));
         }
         return losses.Count == 0 ? double.NaN : stack(losses).mean().item<float>();

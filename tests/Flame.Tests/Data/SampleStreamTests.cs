@@ -151,10 +151,26 @@ public class SampleStreamTests
         using var dir = new TempFolder();
         using var data = IndexedDatasetReader.Open(Dataset(dir, "one", Single));
         var samples = new GptSampleDataset(data, AllTrain);
-        using var batch = SampleBatch.ToTensor(samples, [2, 0]);
+        using var batch = SampleBatch.ToTensor(samples, [2, 0], vocabSize: 20);
         Assert.Equal([2L, 4L], batch.shape);
         Assert.Equal(TorchSharp.torch.ScalarType.Int64, batch.dtype);
         Assert.Equal(samples.GetSample(2).Select(t => (long)t), batch[0].data<long>().ToArray());
         Assert.Equal(samples.GetSample(0).Select(t => (long)t), batch[1].data<long>().ToArray());
+    }
+
+    [Fact]
+    public void BatchWithAnIdBeyondTheVocabularyNamesTheSampleAndTheId()
+    {
+        using var dir = new TempFolder();
+        using var data = IndexedDatasetReader.Open(Dataset(dir, "one", Single));
+        var samples = new GptSampleDataset(data, AllTrain);
+        // Two samples whose largest ids differ: a vocabulary that holds the first but not the second.
+        var byLargest = Enumerable.Range(0, (int)samples.Count).Select(i => (Index: (long)i, Largest: samples.GetSample(i).Max()))
+            .DistinctBy(s => s.Largest).OrderBy(s => s.Largest).ToArray();
+        var (small, large) = (byLargest[0], byLargest[^1]);
+        using var fits = SampleBatch.ToTensor(samples, [small.Index, large.Index], vocabSize: large.Largest + 1);
+        var error = Assert.Throws<UserError>(() => SampleBatch.ToTensor(samples, [small.Index, large.Index], vocabSize: large.Largest));
+        Assert.Contains($"sample {large.Index} holds token id {large.Largest}", error.Message);
+        Assert.Contains($"at least {large.Largest + 1}", error.Message);
     }
 }

@@ -63,7 +63,7 @@ public class TraceCaptureTests
         // Row i is token i: sample 2 alone through the final checkpoint routes as rows 32..47 say (batch of 2 + 1).
         using var checkpoint = TrainedCheckpoint.Load(run);
         using var noGrad = TorchSharp.torch.no_grad();
-        var alone = checkpoint.Model.forward(SampleBatch.ToTensor(valid, [2])[.., ..16]).Moe[0].Routing;
+        var alone = checkpoint.Model.forward(SampleBatch.ToTensor(valid, [2], checkpoint.Config.VocabSize)[.., ..16]).Moe[0].Routing;
         using var layer = TraceParquetReader.Open(dir.File("a/actives/iter_0000004/layer_02.parquet"));
         var ids = layer.Read(0, layer.Column("indices")!).Ints!;
         var scores = layer.Read(0, layer.Column("scores")!).Floats!;

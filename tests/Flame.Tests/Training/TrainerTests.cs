@@ -99,7 +99,7 @@ public class TrainerTests
         using var valid = Flame.Data.Samples.DataPath.Parse([prefix])
             .Open(new Flame.Data.Samples.GptSampleOptions(config.Sequence, Flame.Data.Samples.SplitName.Valid, Seed: config.Seed));
         using var noGrad = TorchSharp.torch.no_grad();
-        var tokens = Flame.Data.Samples.SampleBatch.ToTensor(valid, [0, 1]);
+        var tokens = Flame.Data.Samples.SampleBatch.ToTensor(valid, [0, 1], checkpoint.Config.VocabSize);
         double loss = Flame.Model.FlameModel.LanguageModelLoss(checkpoint.Model.forward(tokens[.., ..^1]).Logits, tokens[.., 1..]).item<float>();
         var logged = File.ReadAllLines(Path.Combine(dir.File("run"), "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
             .Last(l => l.TryGetProperty("val_loss", out _)).GetProperty("val_loss").GetDouble();
