@@ -27,6 +27,7 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (_loaded) return _cudaLoaded;
+            HostMemory.KeepFreedMemory();
             var folder = Environment.GetEnvironmentVariable(LibTorchVariable);
             if (!string.IsNullOrWhiteSpace(folder)) _cudaLoaded = LoadExternalLibTorch(folder);
             _loaded = true;
