@@ -48,6 +48,7 @@ public static class AnalysisBenchmark
             var column = reader.Column(TraceLayout.IndicesColumn)!;
             ParquetColumnValues? buffers = null;
             for (int g = 0; g < reader.RowGroupCount; g++) buffers = reader.Read(g, column, buffers);
+            buffers?.ReturnArrays();
         });
         double read = clock.Elapsed.TotalSeconds;
         double readCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;

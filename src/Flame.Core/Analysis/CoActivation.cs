@@ -6,31 +6,33 @@ namespace Flame.Analysis;
 /// </summary>
 public static class CoActivation
 {
-    /// <summary>Adds rows of k expert ids to M, kept as experts x experts with pairs in the upper triangle (i &lt; j).</summary>
+    /// <summary>Adds rows of k expert ids to M, kept as a flat experts x experts array.</summary>
+    /// <remarks>
+    /// Every ordered pair (a, b) of a row is counted, a = b giving the diagonal, so M comes out symmetric with no
+    /// branch on which id is smaller (top-k lists are in score order, so that branch is a coin toss per pair).
+    /// The ids of one row are distinct (a top-k list), so (i, j) and (j, i) each count a token once.
+    /// </remarks>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Count(ReadOnlySpan<int> rows, int k, int experts, long[] m)
     {
         for (int o = 0; o + k <= rows.Length; o += k)
+        {
+            var row = rows.Slice(o, k);
             for (int a = 0; a < k; a++)
             {
-                int ea = rows[o + a];
-                m[ea * experts + ea]++;
-                for (int b = a + 1; b < k; b++)
-                {
-                    int eb = rows[o + b];
-                    if (ea < eb) m[ea * experts + eb]++;
-                    else if (eb < ea) m[eb * experts + ea]++;
-                }
+                int line = row[a] * experts;
+                for (int b = 0; b < k; b++) m[line + row[b]]++;
             }
+        }
     }
 
-    /// <summary>The full symmetric M from the upper-triangle counts.</summary>
-    public static long[,] Symmetric(long[] m, int experts)
+    /// <summary>M as a 2-D array.</summary>
+    public static long[,] ToMatrix(long[] m, int experts)
     {
         var full = new long[experts, experts];
         for (int i = 0; i < experts; i++)
-            for (int j = i; j < experts; j++)
-                full[i, j] = full[j, i] = m[i * experts + j];
+            for (int j = 0; j < experts; j++)
+                full[i, j] = m[i * experts + j];
         return full;
     }
 

@@ -137,7 +137,7 @@ static class LayerPass
         {
             if (s.Pairs.Length > 0)
             {
-                var m = CoActivation.Symmetric(s.Pairs, experts);
+                var m = CoActivation.ToMatrix(s.Pairs, experts);
                 if (analyses.HasFlag(TraceAnalyses.CoActivation)) result.CoActivationCounts[s.Step] = m;
                 if (analyses.HasFlag(TraceAnalyses.LoadBalance))
                     result.LoadBalance[s.Step] = LoadBalance.Summarize(Enumerable.Range(0, experts).Select(e => m[e, e]).ToArray(), s.Rows);

@@ -27,16 +27,22 @@ public static class RouterSaturation
         int n = rows.Length / topK;
         if (experts <= 64)
         {
-            // Bit masks of each prefix: one pass over the k ids, one popcount per k.
+            // Bit masks of each prefix: one pass over the k ids, one popcount at each prefix length in ks.
+            // kIndexAt[a] is the position in ks of k = a + 1, or -1 (read from an array, not the interface, in the loop).
+            Span<int> kIndexAt = stackalloc int[topK];
+            kIndexAt.Fill(-1);
+            int longest = 0;
+            for (int ki = 0; ki < ks.Count; ki++)
+                if (ks[ki] >= 1 && ks[ki] <= topK) { kIndexAt[ks[ki] - 1] = ki; longest = Math.Max(longest, ks[ki]); }
             for (int r = 0, o = 0; r < n; r++, o += topK)
             {
                 ulong fm = 0, cm = 0;
-                int ki = 0;
-                for (int a = 0; a < topK && ki < ks.Count; a++)
+                for (int a = 0; a < longest; a++)
                 {
                     fm |= 1UL << final[o + a];
                     cm |= 1UL << rows[o + a];
-                    while (ki < ks.Count && ks[ki] == a + 1) hits[ki++] += BitOperations.PopCount(fm & cm);
+                    int ki = kIndexAt[a];
+                    if (ki >= 0) hits[ki] += BitOperations.PopCount(fm & cm);
                 }
             }
             return;

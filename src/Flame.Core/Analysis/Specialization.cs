@@ -25,16 +25,32 @@ public static class Specialization
     public static double Score(long hits, long occurrences) => occurrences == 0 ? 0 : (double)hits / occurrences;
 
     /// <summary>An expert's most specialized tokens: highest S first, then more hits, then lower id.</summary>
+    /// <remarks>
+    /// A bounded insertion keeps only the best <paramref name="count"/> while scanning the vocabulary once,
+    /// instead of sorting every qualifying token: this runs for every expert, checkpoint and layer.
+    /// </remarks>
     public static List<SpecializedToken> TopTokens(int[] hits, long[] occurrences, int expert, int experts, int count, int minOccurrences = MinOccurrences)
     {
-        var best = new List<SpecializedToken>();
+        var best = new List<SpecializedToken>(count + 1);
+        if (count <= 0) return best;
         for (int v = 0; v < occurrences.Length; v++)
         {
-            if (occurrences[v] < minOccurrences) continue;
+            long seen = occurrences[v];
+            if (seen < minOccurrences) continue;
             long h = hits[v * experts + expert];
             if (h == 0) continue;
-            best.Add(new SpecializedToken(v, Score(h, occurrences[v]), h, occurrences[v]));
+            double score = Score(h, seen);
+            // Ids rise through the scan, so a later token that ties on score and hits never ranks higher.
+            if (best.Count == count && !Ranks(score, h, best[^1])) continue;
+            int at = best.Count;
+            while (at > 0 && Ranks(score, h, best[at - 1])) at--;
+            best.Insert(at, new SpecializedToken(v, score, h, seen));
+            if (best.Count > count) best.RemoveAt(count);
         }
-        return best.OrderByDescending(t => t.Score).ThenByDescending(t => t.Hits).ThenBy(t => t.Token).Take(count).ToList();
+        return best;
     }
+
+    /// <summary>Whether a later-scanned token (higher id) with this score and hit count ranks above <paramref name="other"/>.</summary>
+    static bool Ranks(double score, long hits, SpecializedToken other) =>
+        score > other.Score || (score == other.Score && hits > other.Hits);
 }

@@ -103,5 +103,11 @@ public sealed class RoutingCursor : IDisposable
         return rows;
     }
 
-    public void Dispose() => _reader.Dispose();
+    public void Dispose()
+    {
+        _reader.Dispose();
+        _buffers?.ReturnArrays();
+        _buffers = null;
+        _values = [];
+    }
 }

@@ -30,7 +30,6 @@ public sealed class TokenCursor : IDisposable
             {
                 _reader?.Dispose();
                 _reader = null;
-                _buffers = null;
                 if (++_file >= _files.Count) return false;
                 _reader = OpenSamples(_files[_file], out _column);
                 _group = 0;
@@ -66,5 +65,11 @@ public sealed class TokenCursor : IDisposable
         return reader;
     }
 
-    public void Dispose() => _reader?.Dispose();
+    public void Dispose()
+    {
+        _reader?.Dispose();
+        _buffers?.ReturnArrays();
+        _buffers = null;
+        _values = [];
+    }
 }

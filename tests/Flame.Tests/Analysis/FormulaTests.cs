@@ -28,7 +28,7 @@ public class FormulaTests
         // k = 2, 3 experts; tokens routed to {0,1}, {0,2}, {1,0}.
         var m = new long[9];
         CoActivation.Count([0, 1, 0, 2, 1, 0], 2, 3, m);
-        var full = CoActivation.Symmetric(m, 3);
+        var full = CoActivation.ToMatrix(m, 3);
         Assert.Equal(new long[,] { { 3, 2, 1 }, { 2, 2, 0 }, { 1, 0, 1 } }, full);
         var coact = CoActivation.Normalize(full);
         Assert.Equal(new double[,] { { 0, 2.0 / 3, 1.0 / 3 }, { 1, 0, 0 }, { 1, 0, 0 } }, coact);
@@ -72,5 +72,25 @@ public class FormulaTests
         Assert.Equal([new SpecializedToken(9, 1.0, 4, 4), new SpecializedToken(7, 0.8, 4, 5)],
             Specialization.TopTokens(hits, occurrences, 2, 4, 5, minOccurrences: 4));
         Assert.Equal(0.4, Specialization.TopTokens(hits, occurrences, 0, 4, 1)[0].Score);     // token 7 with expert 0: 2 of 5
+    }
+
+    [Fact]
+    public void TopTokensRankLikeAFullSortIncludingTies()
+    {
+        // Small counts make many equal scores and equal hits, so every tie-break is exercised.
+        var random = new Random(7);
+        const int vocab = 400, experts = 3;
+        var occurrences = Enumerable.Range(0, vocab).Select(_ => (long)random.Next(0, 9)).ToArray();
+        var hits = new int[vocab * experts];
+        for (int v = 0; v < vocab; v++)
+            for (int e = 0; e < experts; e++) hits[v * experts + e] = random.Next(0, (int)occurrences[v] + 1);
+        for (int e = 0; e < experts; e++)
+            foreach (int count in new[] { 1, 5, 40 })
+            {
+                var sorted = Enumerable.Range(0, vocab).Where(v => occurrences[v] >= 5 && hits[v * experts + e] > 0)
+                    .Select(v => new SpecializedToken(v, (double)hits[v * experts + e] / occurrences[v], hits[v * experts + e], occurrences[v]))
+                    .OrderByDescending(t => t.Score).ThenByDescending(t => t.Hits).ThenBy(t => t.Token).Take(count).ToList();
+                Assert.Equal(sorted, Specialization.TopTokens(hits, occurrences, e, experts, count));
+            }
     }
 }

@@ -55,18 +55,18 @@ public class TraceCaptureTests
         // samples/: the validation split's first samples, with explicit (sample, position).
         using var valid = DataPath.Parse([dir.File("corpus")]).Open(new GptSampleOptions(16, SplitName.Valid, Seed: 1234));
         using var samples = TraceParquetReader.Open(dir.File("a/samples/000.parquet"));
-        var tokens = samples.Read(0, samples.Column("token_id")!).Ints!;
+        var tokens = samples.Read(0, samples.Column("token_id")!).IntValues.ToArray();
         Assert.Equal(Enumerable.Range(0, 3).SelectMany(s => valid.GetSample(s)[..16]), tokens);
-        Assert.Equal(Enumerable.Range(0, 48).Select(i => i / 16), samples.Read(0, samples.Column("sample")!).Ints!);
-        Assert.Equal(Enumerable.Range(0, 48).Select(i => i % 16), samples.Read(0, samples.Column("position")!).Ints!);
+        Assert.Equal(Enumerable.Range(0, 48).Select(i => i / 16), samples.Read(0, samples.Column("sample")!).IntValues.ToArray());
+        Assert.Equal(Enumerable.Range(0, 48).Select(i => i % 16), samples.Read(0, samples.Column("position")!).IntValues.ToArray());
 
         // Row i is token i: sample 2 alone through the final checkpoint routes as rows 32..47 say (batch of 2 + 1).
         using var checkpoint = TrainedCheckpoint.Load(run);
         using var noGrad = TorchSharp.torch.no_grad();
         var alone = checkpoint.Model.forward(SampleBatch.ToTensor(valid, [2], checkpoint.Config.VocabSize)[.., ..16]).Moe[0].Routing;
         using var layer = TraceParquetReader.Open(dir.File("a/actives/iter_0000004/layer_02.parquet"));
-        var ids = layer.Read(0, layer.Column("indices")!).Ints!;
-        var scores = layer.Read(0, layer.Column("scores")!).Floats!;
+        var ids = layer.Read(0, layer.Column("indices")!).IntValues.ToArray();
+        var scores = layer.Read(0, layer.Column("scores")!).FloatValues.ToArray();
         Assert.Equal(alone.Indices.data<long>().ToArray().Select(i => (int)i), ids[(32 * 3)..]);
         var gates = alone.Gates.data<float>().ToArray();
         for (int i = 0; i < gates.Length; i++) Assert.Equal((float)(Half)gates[i], scores[32 * 3 + i], 2);

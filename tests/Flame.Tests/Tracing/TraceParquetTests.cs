@@ -35,10 +35,10 @@ public class TraceParquetTests
         for (int g = 0; g < 2; g++)
         {
             var column = reader.Read(g, reader.Column("indices")!);
-            Assert.Equal(Enumerable.Range(0, column.Entries).Select(i => i % k == 0 ? 0 : 1), column.Repetition!);
-            readIndices.AddRange(column.Ints!);
-            readScores.AddRange(reader.Read(g, reader.Column("scores")!).Floats!);
-            readTokens.AddRange(reader.Read(g, reader.Column("token_id")!).Ints!);
+            Assert.Equal(Enumerable.Range(0, column.Entries).Select(i => i % k == 0 ? 0 : 1), column.RepetitionLevels.ToArray());
+            readIndices.AddRange(column.IntValues.ToArray());
+            readScores.AddRange(reader.Read(g, reader.Column("scores")!).FloatValues.ToArray());
+            readTokens.AddRange(reader.Read(g, reader.Column("token_id")!).IntValues.ToArray());
         }
         Assert.Equal(indices.Select(i => (int)i), readIndices);
         Assert.Equal(scores.Select(s => (float)s), readScores);
@@ -94,9 +94,9 @@ public class TraceParquetTests
         using var reader = TraceParquetReader.Open(path);
         Assert.Equal(1500, reader.Rows);
         var read = reader.Read(0, reader.Column("indices")!);
-        Assert.Equal(indices.Select(i => (int)i!.Value), read.Ints!);
-        Assert.Equal(repetition, read.Repetition!);
-        Assert.Equal(scores.Select(s => s!.Value), reader.Read(0, reader.Column("scores")!).Floats!);
+        Assert.Equal(indices.Select(i => (int)i!.Value), read.IntValues.ToArray());
+        Assert.Equal(repetition, read.RepetitionLevels.ToArray());
+        Assert.Equal(scores.Select(s => s!.Value), reader.Read(0, reader.Column("scores")!).FloatValues.ToArray());
     }
 
     [Fact]

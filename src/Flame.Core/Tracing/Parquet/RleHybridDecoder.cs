@@ -28,7 +28,9 @@ public static class RleHybridDecoder
                 int value = 0;
                 for (int b = 0; b < byteWidth; b++) value |= data[pos++] << (8 * b);
                 int take = (int)Math.Min(run, output.Length - i);
-                output.Slice(i, take).Fill(value);
+                // Level runs are often a handful long (a top-k list's 0, 1, 1, ...): a plain loop beats Fill's setup there.
+                if (take <= 16) for (int v = 0; v < take; v++) output[i + v] = value;
+                else output.Slice(i, take).Fill(value);
                 i += take;
             }
             else

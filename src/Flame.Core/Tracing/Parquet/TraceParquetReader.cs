@@ -16,6 +16,7 @@ namespace Flame.Tracing.Parquet;
 public sealed class TraceParquetReader : IDisposable
 {
     readonly FileStream _file;
+    ZstdSharp.Decompressor? _zstd; // one decompression context for all of this file's pages
     readonly List<ThriftCompactReader.Struct> _rowGroups;
     public string Path { get; }
     public long Rows { get; }
@@ -121,7 +122,12 @@ public sealed class TraceParquetReader : IDisposable
         if (entries > int.MaxValue / 2) throw new InvalidDataException($"column {leaf.Top}: {entries} values in one row group is too many");
 
         int n = (int)entries;
-        static T[] Buffer<T>(T[]? old, int n) => old is not null && old.Length >= n ? old : new T[n];
+        static T[] Buffer<T>(T[]? old, int n)
+        {
+            if (old is not null && old.Length >= n) return old;
+            if (old is not null) ArrayPool<T>.Shared.Return(old);
+            return ArrayPool<T>.Shared.Rent(n);
+        }
         var rep = leaf.MaxRepetition > 0 ? Buffer(reuse?.Repetition, n) : null;
         var def = leaf.MaxDefinition > 0 ? Buffer(reuse?.Definition, n) : null;
         var ints = leaf.IsInteger ? Buffer(reuse?.Ints, n) : null;
@@ -146,7 +152,7 @@ public sealed class TraceParquetReader : IDisposable
             {
                 var body = Decompress(codec, raw, uncompressed, ref bodyBuffer);
                 int count = header.Child(7)?.Int(1) ?? 0;
-                dictionary = ints is not null ? DecodePlainInts(leaf, body, count) : DecodePlainFloats(leaf, body, count);
+                dictionary = ints is not null ? DecodePlainInts(leaf, body, new int[count]) : DecodePlainFloats(leaf, body, new float[count]);
                 continue;
             }
             if (type is not (0 or 3)) continue;                       // index pages: nothing for us
@@ -213,29 +219,44 @@ public sealed class TraceParquetReader : IDisposable
         switch (encoding)
         {
             case 0:
-                if (ints is not null) DecodePlainInts(leaf, data, count).CopyTo(ints, offset);
-                else DecodePlainFloats(leaf, data, count).CopyTo(floats!, offset);
+                // Straight into the column's arrays: no per-page array (the reader streams many pages).
+                if (ints is not null) DecodePlainInts(leaf, data, ints.AsSpan(offset, count));
+                else DecodePlainFloats(leaf, data, floats.AsSpan(offset, count));
                 return;
             case 2 or 8:
                 if (dictionary is null) throw new InvalidDataException("dictionary-encoded page without a dictionary page");
                 if (count == 0) return;
-                var keys = new int[count];
-                RleHybridDecoder.Decode(data[1..], data[0], keys);
                 if (dictionary is int[] di)
-                    for (int i = 0; i < count; i++) ints![offset + i] = di[keys[i]];
+                {
+                    // The keys land where the values go, then each is replaced by its entry.
+                    var target = ints.AsSpan(offset, count);
+                    RleHybridDecoder.Decode(data[1..], data[0], target);
+                    for (int i = 0; i < target.Length; i++)
+                        target[i] = (uint)target[i] < (uint)di.Length ? di[target[i]] : throw new InvalidDataException($"dictionary key {target[i]} beyond its {di.Length} entries");
+                }
                 else
                 {
                     var df = (float[])dictionary;
-                    for (int i = 0; i < count; i++) floats![offset + i] = df[keys[i]];
+                    var keys = ArrayPool<int>.Shared.Rent(count);
+                    try
+                    {
+                        RleHybridDecoder.Decode(data[1..], data[0], keys.AsSpan(0, count));
+                        for (int i = 0; i < count; i++) floats![offset + i] = df[keys[i]];
+                    }
+                    finally { ArrayPool<int>.Shared.Return(keys); }
                 }
                 return;
             case 9:
                 int width = ValueWidth(leaf);
                 if (data.Length < width * count) throw new InvalidDataException("byte-stream-split page too short");
-                var joined = new byte[width * count];
-                for (int i = 0; i < count; i++)
-                    for (int b = 0; b < width; b++) joined[i * width + b] = data[b * count + i];
-                DecodeValues(leaf, 0, joined, count, null, ints, floats, offset);
+                var joined = ArrayPool<byte>.Shared.Rent(width * count);
+                try
+                {
+                    for (int i = 0; i < count; i++)
+                        for (int b = 0; b < width; b++) joined[i * width + b] = data[b * count + i];
+                    DecodeValues(leaf, 0, joined.AsSpan(0, width * count), count, null, ints, floats, offset);
+                }
+                finally { ArrayPool<byte>.Shared.Return(joined); }
                 return;
             default:
                 throw new InvalidDataException($"column {leaf.Top}: value encoding {encoding} is not supported (PLAIN, dictionary and BYTE_STREAM_SPLIT are)");
@@ -245,9 +266,16 @@ public sealed class TraceParquetReader : IDisposable
     static int ValueWidth(ParquetLeafColumn leaf) => leaf.PhysicalType switch { 1 or 4 => 4, 2 or 5 => 8, 7 => leaf.TypeLength, _ => 0 };
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    static int[] DecodePlainInts(ParquetLeafColumn leaf, ReadOnlySpan<byte> data, int count)
+    static int[] DecodePlainInts(ParquetLeafColumn leaf, ReadOnlySpan<byte> data, int[] result)
     {
-        var result = new int[count];
+        DecodePlainInts(leaf, data, result.AsSpan());
+        return result;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    static void DecodePlainInts(ParquetLeafColumn leaf, ReadOnlySpan<byte> data, Span<int> result)
+    {
+        int count = result.Length;
         if (leaf.PhysicalType == 1)
         {
             if (data.Length < 4 * count) throw new InvalidDataException("int32 page too short");
@@ -259,12 +287,17 @@ public sealed class TraceParquetReader : IDisposable
             var longs = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(data[..(8 * count)]);
             for (int i = 0; i < count; i++) result[i] = checked((int)longs[i]);
         }
+    }
+
+    static float[] DecodePlainFloats(ParquetLeafColumn leaf, ReadOnlySpan<byte> data, float[] result)
+    {
+        DecodePlainFloats(leaf, data, result.AsSpan());
         return result;
     }
 
-    static float[] DecodePlainFloats(ParquetLeafColumn leaf, ReadOnlySpan<byte> data, int count)
+    static void DecodePlainFloats(ParquetLeafColumn leaf, ReadOnlySpan<byte> data, Span<float> result)
     {
-        var result = new float[count];
+        int count = result.Length;
         int width = ValueWidth(leaf);
         if (data.Length < width * count) throw new InvalidDataException($"{leaf.Describe()} page too short");
         for (int i = 0; i < count; i++)
@@ -274,11 +307,10 @@ public sealed class TraceParquetReader : IDisposable
                 4 => BinaryPrimitives.ReadSingleLittleEndian(data.Slice(4 * i)),
                 _ => (float)BinaryPrimitives.ReadDoubleLittleEndian(data.Slice(8 * i)),
             };
-        return result;
     }
 
     /// <summary>The page body: the raw bytes themselves, or decompressed into a pooled buffer (returned by the caller).</summary>
-    static ReadOnlySpan<byte> Decompress(int codec, ReadOnlySpan<byte> raw, int uncompressed, scoped ref byte[]? pooled)
+    ReadOnlySpan<byte> Decompress(int codec, ReadOnlySpan<byte> raw, int uncompressed, scoped ref byte[]? pooled)
     {
         if (codec == 0) return raw;
         if (codec == 1) return SnappyDecoder.Decode(raw);
@@ -299,8 +331,8 @@ public sealed class TraceParquetReader : IDisposable
                 return output;
             case 6:
             {
-                using var zstd = new ZstdSharp.Decompressor();
-                if (zstd.Unwrap(raw, output) != uncompressed) throw new InvalidDataException("zstd page decompresses to the wrong size");
+                _zstd ??= new ZstdSharp.Decompressor();
+                if (_zstd.Unwrap(raw, output) != uncompressed) throw new InvalidDataException("zstd page decompresses to the wrong size");
                 return output;
             }
             default:
@@ -308,5 +340,9 @@ public sealed class TraceParquetReader : IDisposable
         }
     }
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose()
+    {
+        _file.Dispose();
+        _zstd?.Dispose();
+    }
 }
