@@ -117,7 +117,7 @@ public class ScoringTests
         WriteSplit(dir.Path, "piqa", "validation", """{"goal": "Which is it?", "sol1": "a", "sol2": "the house is red and green", "label": 1}""");
         var task = HarnessTasks.Get("piqa");
         var split = TaskSplit.Load(task, dir.Path, "validation");
-        Assert.Equal(1, Demo.Encode(" a").Count);
+        Assert.Single(Demo.Encode(" a"));
         Assert.InRange(Demo.Encode(" the house is red and green").Count, 2, 25);
         using var model = UniformModel();
         var result = TaskEvaluator.Run(task, split, null, 0, new EvalOptions(), Demo, new LoglikelihoodScorer(model, CPU, 4), step: 5);

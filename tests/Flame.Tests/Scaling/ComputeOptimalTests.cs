@@ -20,7 +20,7 @@ public class ComputeOptimalTests
             if (Loss(x1) < Loss(x2)) hi = x2; else lo = x1;
         }
         var best = ComputeOptimal.For(law, budget);
-        Assert.Equal(Math.Exp((lo + hi) / 2) / best.Params, 1, 6);
+        Assert.Equal(1, Math.Exp((lo + hi) / 2) / best.Params, 6);
         Assert.Equal(budget, 6 * best.Params * best.Tokens, budget * 1e-12);
         Assert.True(best.Loss <= Loss((lo + hi) / 2) + 1e-12);
     }
