@@ -107,6 +107,28 @@ public sealed class FlameModel : nn.Module<Tensor, ModelOutput>
     }
 
     /// <summary>
+    /// The MoE layers' routing of tokens [batch, seq], as <see cref="forward(Tensor)"/> computes it, without the
+    /// blocks after the last MoE layer, the final norm or the output layer: tracing needs no logits, and the
+    /// [tokens, vocab] output layer is the costliest part of a small model's forward.
+    /// </summary>
+    public IReadOnlyList<MoeOutput> Route(Tensor tokens)
+    {
+        if (tokens.shape[1] > Config.MaxPositions)
+            throw new UserError($"sequence length {tokens.shape[1]} exceeds the model's max positions {Config.MaxPositions}");
+        int last = blocks.Count - 1;
+        while (last >= 0 && blocks[last].moe is null) last--;
+        var x = embedding.index_select(0, tokens.flatten()).view(tokens.shape[0], tokens.shape[1], -1).to(ComputeType);
+        var moe = new List<MoeOutput>();
+        for (int l = 0; l <= last; l++)
+        {
+            var (hidden, routed) = blocks[l].forward(x);
+            x = hidden;
+            if (routed is not null) moe.Add(routed);
+        }
+        return moe;
+    }
+
+    /// <summary>
     /// Generation's forward: logits [batch, seq, paddedVocab] of tokens [batch, seq] that continue the sequence
     /// held in <paramref name="cache"/> (positions cache.Length..), appending their keys and values to it.
     /// The training forward above is untouched; with an empty cache this computes the same logits.

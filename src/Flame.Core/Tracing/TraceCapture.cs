@@ -148,11 +148,11 @@ public static class TraceCapture
                 int count = Math.Min(options.BatchSize, samples - first);
                 var indices = Enumerable.Range(first, count).Select(i => (long)i).ToArray();
                 var tokens = SampleBatch.ToTensor(valid, indices, checkpoint.Model.Config.VocabSize)[.., ..sequence].to(device);
-                var result = checkpoint.Model.forward(tokens);
+                var routed = checkpoint.Model.Route(tokens);
                 for (int j = 0; j < moeLayers.Count; j++)
                 {
                     // Rows are (sample, position) in row-major order, as the model flattens [batch, seq].
-                    var routing = result.Moe[j].Routing;
+                    var routing = routed[j].Routing;
                     var gates = routing.Gates.to(ScalarType.Float32).cpu().data<float>().ToArray();
                     var ids = routing.Indices.to(ScalarType.Int16).cpu().data<short>().ToArray();
                     buffers[j].Add(gates, ids);

@@ -23,6 +23,24 @@ public class ModelBehaviourTests
     }
 
     [Fact]
+    public void RouteGivesTheForwardsRoutingWithoutTheLayersAfterTheLastMoeLayer()
+    {
+        manual_seed(5);
+        // A dense last layer too, so Route really stops early.
+        using var model = new FlameModel(TinyModels.Moe with { Layers = 4, DenseLayers = [0, 3] });
+        var tokens = randint(0, 100, [2, 16]);
+        using var _ = no_grad();
+        var full = model.forward(tokens).Moe;
+        var routed = model.Route(tokens);
+        Assert.Equal(2, routed.Count);
+        for (int l = 0; l < routed.Count; l++)
+        {
+            Assert.True(routed[l].Routing.Indices.equal(full[l].Routing.Indices).all().item<bool>(), $"MoE layer {l}: indices differ");
+            Assert.True(routed[l].Routing.Gates.equal(full[l].Routing.Gates).all().item<bool>(), $"MoE layer {l}: gates differ");
+        }
+    }
+
+    [Fact]
     public void SameSeedGivesIdenticalWeightsAndLogits()
     {
         Tensor Run()
