@@ -17,6 +17,7 @@ public static class TraceAnalysis
     /// <summary>Analyses a run's traces (or a bare trace folder), writes tables and plots, returns the result.</summary>
     public static AnalysisResult Run(string runOrTraceFolder, AnalysisOptions options, Action<string>? onProgress = null)
     {
+        if (!Directory.Exists(runOrTraceFolder)) throw new UserError($"{runOrTraceFolder}: no such run or trace folder");
         // A run folder holds traces/ (and checkpoints/); a bare trace folder holds actives/ itself.
         bool isRun = !Directory.Exists(Path.Combine(runOrTraceFolder, TraceLayout.ActivesFolder))
             && (Directory.Exists(Path.Combine(runOrTraceFolder, "traces")) || Directory.Exists(Path.Combine(runOrTraceFolder, "checkpoints")));

@@ -19,6 +19,8 @@ public sealed class ExperimentRunner(ExperimentConfig config, string runDirector
     /// <summary>Prepares the demo corpus into the run folder when no data is named, then saves the resolved config.</summary>
     public void PrepareData()
     {
+        // A device that cannot start is the user's to fix before anything is written.
+        Runtime.TorchRuntime.Resolve(Runtime.DeviceChoiceParser.Parse(Config.Training.Device));
         if (Config.Training.Data.Count == 0)
         {
             var prefix = DemoDataset.EnsurePrepared(Path.Combine(runDirectory, "data"));

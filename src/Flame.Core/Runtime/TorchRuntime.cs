@@ -46,7 +46,7 @@ public static class TorchRuntime
             case DeviceChoice.Cuda:
                 if (!cuda)
                     throw new UserError(
-                        $"--device cuda needs a CUDA libtorch: set {LibTorchVariable} to a folder holding one " +
+                        $"device cuda needs a CUDA libtorch: set {LibTorchVariable} to a folder holding one " +
                         "(for example the output of: python3 -c \"import torch,os;print(os.path.dirname(torch.__file__)+'/lib')\")");
                 return torch.CUDA;
             default:

@@ -25,7 +25,7 @@ public static class TraceCapture
         options.Validate();
         var clock = Stopwatch.StartNew();
         var checkpoints = TrainedCheckpoint.List(runDirectory);
-        if (checkpoints.Count == 0) throw new UserError($"{runDirectory}: no valid checkpoint to trace (train first: flame train --run {runDirectory})");
+        if (checkpoints.Count == 0) throw new UserError($"{runDirectory}: no valid checkpoint to trace (train first: flame train --out {runDirectory})");
         var config = RunTrainingConfig.Read(runDirectory);
         var data = options.Data ?? config?.Data
             ?? throw new UserError($"{runDirectory}: no config.json to take the data path from; give --data PREFIX");
