@@ -4,19 +4,18 @@
 `flame export hf` writes parity/tokens.json (fixed token ids) and parity/logits.safetensors (Flame's fp32
 logits for them) beside the model. This script loads the folder with transformers in fp32 (no missing or
 unexpected weights allowed), runs the same ids and prints the largest absolute difference; it exits 1
-when that exceeds the tolerance (1e-4 unless --tolerance is given). Needs torch, transformers and
-safetensors (the GPU machine has them; the dev machines do not):
+when that exceeds the tolerance (1e-4 unless --tolerance is given). Needs torch and transformers
+(the GPU machine has them; the dev machines do not):
 
     python3 scripts/check-hf-parity.py runs/demo/export/hf [--device cuda] [--tolerance 1e-4]
 """
 import argparse
-import json
-import os
 import sys
 
 import torch
-from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM
+
+from parity_fixture import compare, load
 
 
 def load_model(folder):
@@ -37,16 +36,10 @@ def main():
     parser.add_argument("--tolerance", type=float, default=None, help="largest allowed |difference| (default: parity/tokens.json's, 1e-4)")
     args = parser.parse_args()
 
-    for needed in ("config.json", os.path.join("parity", "tokens.json"), os.path.join("parity", "logits.safetensors")):
-        if not os.path.exists(os.path.join(args.folder, needed)):
-            print(f"FAIL: {args.folder} has no {needed} (export with `flame export hf`, without --no-parity)")
-            return 2
-    parity = os.path.join(args.folder, "parity")
-    with open(os.path.join(parity, "tokens.json"), encoding="utf-8") as f:
-        fixture = json.load(f)
-    tolerance = args.tolerance if args.tolerance is not None else float(fixture.get("tolerance", 1e-4))
-    ids = torch.tensor(fixture["input_ids"], dtype=torch.long)
-    expected = load_file(os.path.join(parity, "logits.safetensors"))["logits"].float()
+    fixture = load(args.folder, args.tolerance)
+    if fixture is None:
+        return 2
+    ids, expected, tolerance = fixture
 
     torch.backends.cuda.matmul.allow_tf32 = False  # fp32 means fp32
     torch.backends.cudnn.allow_tf32 = False
@@ -58,16 +51,7 @@ def main():
     model = model.to(args.device).eval()
     with torch.no_grad():
         logits = model(input_ids=ids.to(args.device)).logits.float().cpu()
-    if logits.shape != expected.shape:
-        print(f"FAIL: transformers gives logits {tuple(logits.shape)}, Flame wrote {tuple(expected.shape)}")
-        return 1
-    diff = (logits - expected).abs()
-    worst = diff.max().item()
-    agree = (logits.argmax(-1) == expected.argmax(-1)).float().mean().item()
-    print(f"{type(model).__name__} ({args.device}): max |logit difference| {worst:.3e} over {tuple(ids.shape)} tokens "
-          f"(max |logit| {expected.abs().max().item():.3f}, mean |diff| {diff.mean().item():.3e}, argmax agreement {agree:.1%}); "
-          f"tolerance {tolerance:g}: {'PASS' if worst <= tolerance else 'FAIL'}")
-    return 0 if worst <= tolerance else 1
+    return compare(f"{type(model).__name__} ({args.device})", logits, expected, tolerance)
 
 
 if __name__ == "__main__":

@@ -18,33 +18,11 @@ import argparse
 import json
 import math
 import os
-import struct
 import sys
 
 import torch
 
-DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64,
-          "I64": torch.int64, "I32": torch.int32}
-
-
-def read_safetensors(path):
-    """name -> fp32 tensor; the format is 8-byte little-endian header length, JSON header, raw data."""
-    with open(path, "rb") as f:
-        blob = f.read()
-    (header_length,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + header_length])
-    data = 8 + header_length
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = entry["data_offsets"]
-        dtype = DTYPES[entry["dtype"]]
-        raw = bytearray(blob[data + start:data + end])
-        flat = torch.frombuffer(raw, dtype=dtype) if raw else torch.zeros(0, dtype=dtype)
-        tensors[name] = flat.reshape(entry["shape"]).to(torch.float32)
-    return tensors
-
+from parity_fixture import compare, load, read_safetensors
 
 def read_weights(folder):
     index = os.path.join(folder, "model.safetensors.index.json")
@@ -175,18 +153,13 @@ def main():
     parser.add_argument("--tolerance", type=float, default=None, help="largest allowed |difference| (default: parity/tokens.json's, 1e-4)")
     args = parser.parse_args()
 
-    for needed in ("config.json", os.path.join("parity", "tokens.json"), os.path.join("parity", "logits.safetensors")):
-        if not os.path.exists(os.path.join(args.folder, needed)):
-            print(f"FAIL: {args.folder} has no {needed} (export with `flame export hf`, without --no-parity)")
-            return 2
+    fixture = load(args.folder, args.tolerance)
+    if fixture is None:
+        return 2
+    ids, expected, tolerance = fixture
     with open(os.path.join(args.folder, "config.json"), encoding="utf-8") as f:
         config = json.load(f)
-    with open(os.path.join(args.folder, "parity", "tokens.json"), encoding="utf-8") as f:
-        fixture = json.load(f)
-    tolerance = args.tolerance if args.tolerance is not None else float(fixture.get("tolerance", 1e-4))
-    expected = read_safetensors(os.path.join(args.folder, "parity", "logits.safetensors"))["logits"]
     weights = Weights(read_weights(args.folder))
-    ids = torch.tensor(fixture["input_ids"], dtype=torch.long)
 
     torch.set_grad_enabled(False)
     try:
@@ -197,16 +170,7 @@ def main():
     if weights.unused():
         print(f"FAIL: tensors no {config['model_type']} layer reads: {weights.unused()[:8]}")
         return 1
-    if logits.shape != expected.shape:
-        print(f"FAIL: reference gives logits {tuple(logits.shape)}, Flame wrote {tuple(expected.shape)}")
-        return 1
-    diff = (logits - expected).abs()
-    worst = diff.max().item()
-    agree = (logits.argmax(-1) == expected.argmax(-1)).float().mean().item()
-    print(f"reference {config['architectures'][0]} (torch {torch.__version__}, cpu): max |logit difference| {worst:.3e} "
-          f"over {tuple(ids.shape)} tokens (max |logit| {expected.abs().max().item():.3f}, mean |diff| {diff.mean().item():.3e}, "
-          f"argmax agreement {agree:.1%}); tolerance {tolerance:g}: {'PASS' if worst <= tolerance else 'FAIL'}")
-    return 0 if worst <= tolerance else 1
+    return compare(f"reference {config['architectures'][0]} (torch {torch.__version__}, cpu)", logits, expected, tolerance)
 
 
 if __name__ == "__main__":
