@@ -32,7 +32,7 @@ public static class BenchCommands
                 parse.GetValue(microBatch), parse.GetValue(seq) ?? config.MaxPositions,
                 parse.GetValue(steps), parse.GetValue(warmup), ParseDispatch(parse.GetValue(dispatch)!),
                 CommonOptions.ParseDtype(parse.GetValue(dtype)));
-            var result = AnsiConsole.Status().Start($"benchmarking {config.Name}...", _ => StepBenchmark.Run(options));
+            var result = ComputeDisplay.Status($"benchmarking {config.Name}...", _ => StepBenchmark.Run(options));
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(result, JsonOptions.Indented));
             else
                 AnsiConsole.MarkupLine(
@@ -76,7 +76,7 @@ public static class BenchCommands
                 CommonOptions.ParseDtype(parse.GetValue(dtype)), parse.GetValue(peak), parse.GetValue(fused), !parse.GetValue(perOpCasts),
                 parse.GetValue(breakdown), parse.GetValue(timer)!.ToLowerInvariant());
             var r = parse.GetValue(json) ? TrainBenchmark.Run(options)
-                : AnsiConsole.Status().Start($"benchmarking {config.Name}...", _ => TrainBenchmark.Run(options));
+                : ComputeDisplay.Status($"benchmarking {config.Name}...", _ => TrainBenchmark.Run(options));
             if (parse.GetValue(json)) { Console.WriteLine(JsonSerializer.Serialize(r, JsonOptions.Indented)); return 0; }
             AnsiConsole.MarkupLine(
                 $"[bold]{r.Preset}[/] on {r.Device} ({r.Dtype}, {r.Dispatch}, {Markup.Escape(r.Data)}): {r.TokensPerSecond:N0} tokens/s, " +

@@ -50,15 +50,15 @@ public static class DataCommands
         Console.CancelKeyPress += onCancel;
         try
         {
-            return AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
+            return ComputeDisplay.Progress([new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()],
+                ctx =>
                 {
                     var task = ctx.AddTask("tokenizing", maxValue: 1.0);
                     var progress = new ActionProgress<PrepareProgress>(p =>
                     {
                         task.Description = $"{p.MegabytesPerSecond:N1} MB/s, {p.Documents:N0} docs, {p.Tokens:N0} tokens";
                         task.Value = p.Fraction;
+                        ctx.Refresh();
                     });
                     var result = DatasetPreparer.Run(options, progress, cancel.Token);
                     task.Value = 1.0;

@@ -95,9 +95,8 @@ public static class EvalCommands
         try
         {
             if (!show) return work(new ActionProgress<EvalProgress>(_ => { }));
-            return AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
+            return ComputeDisplay.Progress([new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()],
+                ctx =>
                 {
                     var bars = new Dictionary<string, ProgressTask>();
                     return work(new ActionProgress<EvalProgress>(p =>
@@ -106,6 +105,7 @@ public static class EvalCommands
                         bar.MaxValue = Math.Max(1, p.Total);
                         bar.Value = p.Done;
                         bar.Description = $"{p.Stage} {p.Done:N0}/{p.Total:N0}";
+                        ctx.Refresh();
                     }));
                 });
         }
@@ -234,7 +234,7 @@ public static class EvalCommands
             (string, ScoringThroughput) Measure() => ScoringBenchmark.Measure(
                 parse.GetValue(checkpoint) ?? parse.GetValue(run), CommonOptions.ResolveModel(parse, preset, set), torchDevice,
                 CommonOptions.ParseDtype(parse.GetValue(dtype)), parse.GetValue(choices), parse.GetValue(context), parse.GetValue(continuation), parse.GetValue(batch));
-            var (name, result) = parse.GetValue(json) ? Measure() : AnsiConsole.Status().Start($"scoring {parse.GetValue(choices)} choices...", _ => Measure());
+            var (name, result) = parse.GetValue(json) ? Measure() : ComputeDisplay.Status($"scoring {parse.GetValue(choices)} choices...", _ => Measure());
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(result, JsonOptions.Indented));
             else AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {torchDevice.type}: [bold]{result.ChoicesPerSecond:N1} choices/s[/] " +
                                         $"({result.TokensPerSecond:N0} tokens/s; {result.Choices} choices of {result.ContextTokens}+{result.ContinuationTokens} tokens, " +

@@ -39,7 +39,7 @@ public static class RunCommands
             var config = ExperimentConfigFile.Load(path, parse.GetValue(set) ?? []);
             var runDir = parse.GetValue(output) ?? Path.Combine("runs", path is null ? "demo" : Path.GetFileNameWithoutExtension(path));
             var runner = new ExperimentRunner(config, runDir);
-            AnsiConsole.Status().Start("preparing data...", _ => runner.PrepareData());
+            ComputeDisplay.Status("preparing data...", _ => runner.PrepareData());
             Train(runner, parse.GetValue(resume), $"flame {name} {(path is null ? "" : path + " ")}--out {runDir} --resume");
             if (!trainOnly) RunStagesAfterTraining(runner);
             AnsiConsole.MarkupLineInterpolated($"run folder: [bold]{runDir}[/] (config.toml, metrics.jsonl, tensorboard/, checkpoints/{(trainOnly ? "" : ", eval/, traces/, analysis/, report/")})");
@@ -55,11 +55,11 @@ public static class RunCommands
         if (summary is not null) EvalCommands.WriteSummary(summary);
         if (runner.Traces)
         {
-            AnsiConsole.Status().Start("tracing routing...", status => runner.Trace(message => status.Status($"tracing: {Markup.Escape(message)}")));
-            var analysis = AnsiConsole.Status().Start("analysing traces...", status => runner.Analyse(message => status.Status($"analysing: {Markup.Escape(message)}")));
+            ComputeDisplay.Status("tracing routing...", report => runner.Trace(message => report($"tracing: {Markup.Escape(message)}")));
+            var analysis = ComputeDisplay.Status("analysing traces...", report => runner.Analyse(message => report($"analysing: {Markup.Escape(message)}")));
             foreach (var problem in analysis.Problems) AnsiConsole.MarkupLineInterpolated($"[yellow]trace problem:[/] {problem}");
         }
-        var report = AnsiConsole.Status().Start("writing the report...", _ => runner.Report());
+        var report = ComputeDisplay.Status("writing the report...", _ => runner.Report());
         AnsiConsole.MarkupLineInterpolated($"report: [bold]{Path.GetFullPath(report)}[/]");
     }
 
@@ -73,18 +73,19 @@ public static class RunCommands
         TrainingLog? last = null;
         try
         {
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
+            ComputeDisplay.Progress([new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn()],
+                ctx =>
                 {
                     var task = ctx.AddTask($"training {training.Preset}", maxValue: training.Iterations);
-                    runner.Train(resume, log =>
+                    ctx.Refresh();
+                    return runner.Train(resume, log =>
                     {
                         lastStep = log.Step;
                         last = log;
                         task.Value = log.Step;
                         task.Description = $"step {log.Step}/{training.Iterations} loss {log.LmLoss:N3} lr {log.Lr:E1} " +
                             $"{log.TokensPerSecond:N0} tok/s {log.ModelTflops:N2} TFLOP/s" + (log.Mfu is double mfu ? $" MFU {mfu:P1}" : "");
+                        ctx.Refresh();
                     }, cancel.Token);
                 });
         }

@@ -27,7 +27,7 @@ public static class TokenizerCommands
             var log = new CorpusReadLog();
             var clock = Stopwatch.StartNew();
             var texts = CorpusReader.Read(files, new CorpusReadOptions(parse.GetValue(textField)!, parse.GetValue(skipBad)), log).Select(d => d.Text);
-            var model = AnsiConsole.Status().Start("training BPE...", _ => BpeTrainer.Train(texts, new BpeTrainerOptions(parse.GetValue(vocab))));
+            var model = ComputeDisplay.Status("training BPE...", _ => BpeTrainer.Train(texts, new BpeTrainerOptions(parse.GetValue(vocab))));
             TokenizerJsonWriter.Write(parse.GetValue(output)!, model);
             AnsiConsole.MarkupLineInterpolated($"wrote {parse.GetValue(output)}: {model.VocabSize:N0} tokens, {model.Merges.Count:N0} merges, in {clock.Elapsed.TotalSeconds:N1} s");
             if (log.Skipped > 0) AnsiConsole.MarkupLineInterpolated($"[yellow]skipped {log.Skipped:N0} bad records[/]");
