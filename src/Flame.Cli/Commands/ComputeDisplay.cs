@@ -28,8 +28,20 @@ static class ComputeDisplay
 
     public static void Status(string status, Action<Action<string>> work) => Status(status, report => { work(report); return 0; });
 
-    /// <summary>Progress bars; the work calls the context's Refresh after it updates them.</summary>
+    /// <summary>Progress bars; the work calls the context's Refresh after it updates them (or <see cref="Throttled"/>).</summary>
     public static T Progress<T>(ProgressColumn[] columns, Func<ProgressContext, T> work) => Start(AnsiConsole.Progress(), columns, work);
+
+    /// <summary>A refresh that redraws at most ten times a second, for work that reports more often than that.</summary>
+    public static Action Throttled(ProgressContext context)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        return () =>
+        {
+            if (clock.ElapsedMilliseconds < 100) return;
+            context.Refresh();
+            clock.Restart();
+        };
+    }
 
     static T Start<T>(Spectre.Console.Progress progress, ProgressColumn[] columns, Func<ProgressContext, T> work) =>
         progress.AutoRefresh(false).Columns(columns).Start(work);

@@ -54,11 +54,12 @@ public static class DataCommands
                 ctx =>
                 {
                     var task = ctx.AddTask("tokenizing", maxValue: 1.0);
+                    var refresh = ComputeDisplay.Throttled(ctx);
                     var progress = new ActionProgress<PrepareProgress>(p =>
                     {
                         task.Description = $"{p.MegabytesPerSecond:N1} MB/s, {p.Documents:N0} docs, {p.Tokens:N0} tokens";
                         task.Value = p.Fraction;
-                        ctx.Refresh();
+                        refresh();
                     });
                     var result = DatasetPreparer.Run(options, progress, cancel.Token);
                     task.Value = 1.0;

@@ -99,13 +99,14 @@ public static class EvalCommands
                 ctx =>
                 {
                     var bars = new Dictionary<string, ProgressTask>();
+                    var refresh = ComputeDisplay.Throttled(ctx);
                     return work(new ActionProgress<EvalProgress>(p =>
                     {
                         if (!bars.TryGetValue(p.Stage, out var bar)) bars[p.Stage] = bar = ctx.AddTask(p.Stage, maxValue: Math.Max(1, p.Total));
                         bar.MaxValue = Math.Max(1, p.Total);
                         bar.Value = p.Done;
                         bar.Description = $"{p.Stage} {p.Done:N0}/{p.Total:N0}";
-                        ctx.Refresh();
+                        refresh();
                     }));
                 });
         }
