@@ -89,16 +89,7 @@ public sealed class FlameModel : nn.Module<Tensor, ModelOutput>
     /// <param name="tokens">[batch, seq] int64 token ids.</param>
     public override ModelOutput forward(Tensor tokens)
     {
-        if (tokens.shape[1] > Config.MaxPositions)
-            throw new UserError($"sequence length {tokens.shape[1]} exceeds the model's max positions {Config.MaxPositions}");
-        var x = embedding.index_select(0, tokens.flatten()).view(tokens.shape[0], tokens.shape[1], -1).to(ComputeType);
-        var moe = new List<MoeOutput>();
-        foreach (var block in blocks)
-        {
-            var (hidden, routed) = block.forward(x);
-            x = hidden;
-            if (routed is not null) moe.Add(routed);
-        }
+        var (x, moe) = RunBlocks(tokens, blocks.Count);
         var logits = F.linear(final_norm.forward(x), WeightCasts.Of(output, ComputeType));
         var zero = zeros(1, device: tokens.device).squeeze();
         var balance = moe.Count == 0 ? zero : stack(moe.Select(m => m.LoadBalancingLoss)).sum();
@@ -113,19 +104,25 @@ public sealed class FlameModel : nn.Module<Tensor, ModelOutput>
     /// </summary>
     public IReadOnlyList<MoeOutput> Route(Tensor tokens)
     {
+        int count = blocks.Count;
+        while (count > 0 && blocks[count - 1].moe is null) count--;
+        return RunBlocks(tokens, count).Moe;
+    }
+
+    /// <summary>Embeds tokens [batch, seq] and runs the first <paramref name="count"/> blocks, collecting the MoE outputs.</summary>
+    (Tensor Hidden, List<MoeOutput> Moe) RunBlocks(Tensor tokens, int count)
+    {
         if (tokens.shape[1] > Config.MaxPositions)
             throw new UserError($"sequence length {tokens.shape[1]} exceeds the model's max positions {Config.MaxPositions}");
-        int last = blocks.Count - 1;
-        while (last >= 0 && blocks[last].moe is null) last--;
         var x = embedding.index_select(0, tokens.flatten()).view(tokens.shape[0], tokens.shape[1], -1).to(ComputeType);
         var moe = new List<MoeOutput>();
-        for (int l = 0; l <= last; l++)
+        for (int l = 0; l < count; l++)
         {
             var (hidden, routed) = blocks[l].forward(x);
             x = hidden;
             if (routed is not null) moe.Add(routed);
         }
-        return moe;
+        return (x, moe);
     }
 
     /// <summary>

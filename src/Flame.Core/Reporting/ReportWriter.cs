@@ -205,12 +205,11 @@ public static class ReportWriter
 
     static void TopTokens(StringBuilder html, string dir)
     {
-        var rows = CsvRows.Read(Path.Combine(dir, "specialization_top.csv"));
-        if (rows.Count == 0) return;
-        long last = rows.Max(r => long.Parse(r["checkpoint"], CultureInfo.InvariantCulture));
+        var (last, atLast) = LastCheckpointRows(Path.Combine(dir, "specialization_top.csv"));
+        if (atLast.Count == 0) return;
         html.Append($"<details open><summary>Top tokens per expert at step {last}</summary>" +
                     "<p class=\"caption\">Each expert's two most specialized tokens at the last checkpoint, with S(e, v) and the token's occurrences; ␣ marks a space.</p><div class=\"pair\">");
-        foreach (var layer in rows.Where(r => long.Parse(r["checkpoint"], CultureInfo.InvariantCulture) == last).GroupBy(r => r["layer"]))
+        foreach (var layer in atLast.GroupBy(r => r["layer"]))
         {
             html.Append($"<table class=\"data small\"><caption>layer {int.Parse(layer.Key, CultureInfo.InvariantCulture):D2}</caption><tr><th>expert</th><th>token</th><th>S</th><th>n</th><th>token</th><th>S</th><th>n</th></tr>");
             foreach (var expert in layer.GroupBy(r => r["expert"]).OrderBy(g => int.Parse(g.Key, CultureInfo.InvariantCulture)))
@@ -227,11 +226,10 @@ public static class ReportWriter
 
     static void LoadTable(StringBuilder html, string dir)
     {
-        var rows = CsvRows.Read(Path.Combine(dir, "load_balance_summary.csv"));
-        if (rows.Count == 0) return;
-        long last = rows.Max(r => long.Parse(r["checkpoint"], CultureInfo.InvariantCulture));
+        var (last, atLast) = LastCheckpointRows(Path.Combine(dir, "load_balance_summary.csv"));
+        if (atLast.Count == 0) return;
         html.Append($"<table class=\"data\"><caption>Load balance per layer at step {last}</caption><tr><th>layer</th><th>entropy (nats)</th><th>normalized entropy</th><th>coefficient of variation</th><th>largest share</th></tr>");
-        foreach (var r in rows.Where(r => long.Parse(r["checkpoint"], CultureInfo.InvariantCulture) == last))
+        foreach (var r in atLast)
             html.Append($"<tr><td class=\"num\">{E(r["layer"])}</td><td class=\"num\">{Number(D(r["entropy"]))}</td><td class=\"num\">{Number(D(r["normalized_entropy"]))}</td>" +
                         $"<td class=\"num\">{Number(D(r["coefficient_of_variation"]))}</td><td class=\"num\">{Number(D(r["max_share"]))}</td></tr>");
         html.Append("</table>");
@@ -246,6 +244,16 @@ public static class ReportWriter
     }
 
     static double D(string s) => double.Parse(s, CultureInfo.InvariantCulture);
+
+    /// <summary>An analysis table's newest checkpoint and its rows (none when the file is missing or empty).</summary>
+    static (long Step, List<Dictionary<string, string>> Rows) LastCheckpointRows(string csv)
+    {
+        var rows = CsvRows.Read(csv);
+        if (rows.Count == 0) return (0, rows);
+        long Step(Dictionary<string, string> r) => long.Parse(r["checkpoint"], CultureInfo.InvariantCulture);
+        long last = rows.Max(Step);
+        return (last, rows.Where(r => Step(r) == last).ToList());
+    }
     static string Number(double v) => Math.Abs(v) >= 1000 || v == Math.Round(v) ? v.ToString("0.###", CultureInfo.InvariantCulture) : v.ToString("0.0000", CultureInfo.InvariantCulture);
     static string Int(JsonElement s, string name) => s.TryGetProperty(name, out var v) ? v.GetRawText() : "?";
     static int Count(JsonElement s, string name) => s.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array ? v.GetArrayLength() : 0;

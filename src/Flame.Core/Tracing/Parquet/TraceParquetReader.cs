@@ -152,7 +152,8 @@ public sealed class TraceParquetReader : IDisposable
             {
                 var body = Decompress(codec, raw, uncompressed, ref bodyBuffer);
                 int count = header.Child(7)?.Int(1) ?? 0;
-                dictionary = ints is not null ? DecodePlainInts(leaf, body, new int[count]) : DecodePlainFloats(leaf, body, new float[count]);
+                if (ints is not null) { var dictionaryValues = new int[count]; DecodePlainInts(leaf, body, dictionaryValues); dictionary = dictionaryValues; }
+                else { var dictionaryValues = new float[count]; DecodePlainFloats(leaf, body, dictionaryValues); dictionary = dictionaryValues; }
                 continue;
             }
             if (type is not (0 or 3)) continue;                       // index pages: nothing for us
@@ -266,13 +267,6 @@ public sealed class TraceParquetReader : IDisposable
     static int ValueWidth(ParquetLeafColumn leaf) => leaf.PhysicalType switch { 1 or 4 => 4, 2 or 5 => 8, 7 => leaf.TypeLength, _ => 0 };
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    static int[] DecodePlainInts(ParquetLeafColumn leaf, ReadOnlySpan<byte> data, int[] result)
-    {
-        DecodePlainInts(leaf, data, result.AsSpan());
-        return result;
-    }
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     static void DecodePlainInts(ParquetLeafColumn leaf, ReadOnlySpan<byte> data, Span<int> result)
     {
         int count = result.Length;
@@ -287,12 +281,6 @@ public sealed class TraceParquetReader : IDisposable
             var longs = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(data[..(8 * count)]);
             for (int i = 0; i < count; i++) result[i] = checked((int)longs[i]);
         }
-    }
-
-    static float[] DecodePlainFloats(ParquetLeafColumn leaf, ReadOnlySpan<byte> data, float[] result)
-    {
-        DecodePlainFloats(leaf, data, result.AsSpan());
-        return result;
     }
 
     static void DecodePlainFloats(ParquetLeafColumn leaf, ReadOnlySpan<byte> data, Span<float> result)
