@@ -12,8 +12,8 @@ public sealed class ParquetColumnValues
     public int[]? Ints { get; init; }
     public float[]? Floats { get; init; }
     public int DefinedCount { get; init; }
-    public int[]? Repetition { get; init; }
-    public int[]? Definition { get; init; }
+    public short[]? Repetition { get; init; }
+    public short[]? Definition { get; init; }
     public int Entries { get; init; }
 
     /// <summary>The defined values (the arrays themselves may be longer).</summary>
@@ -21,14 +21,14 @@ public sealed class ParquetColumnValues
     public ReadOnlySpan<float> FloatValues => Floats.AsSpan(0, Floats is null ? 0 : DefinedCount);
 
     /// <summary>One repetition level per entry (empty for a flat column).</summary>
-    public ReadOnlySpan<int> RepetitionLevels => Repetition.AsSpan(0, Repetition is null ? 0 : Entries);
+    public ReadOnlySpan<short> RepetitionLevels => Repetition.AsSpan(0, Repetition is null ? 0 : Entries);
 
     /// <summary>Gives the arrays back to the pools; this object must not be read afterwards.</summary>
     public void ReturnArrays()
     {
         if (Ints is not null) System.Buffers.ArrayPool<int>.Shared.Return(Ints);
         if (Floats is not null) System.Buffers.ArrayPool<float>.Shared.Return(Floats);
-        if (Repetition is not null) System.Buffers.ArrayPool<int>.Shared.Return(Repetition);
-        if (Definition is not null) System.Buffers.ArrayPool<int>.Shared.Return(Definition);
+        if (Repetition is not null) System.Buffers.ArrayPool<short>.Shared.Return(Repetition);
+        if (Definition is not null) System.Buffers.ArrayPool<short>.Shared.Return(Definition);
     }
 }
