@@ -173,6 +173,33 @@ public class TraceAnalysisTests
     }
 
     [Fact]
+    public void RandomBytesATruncatedFileAndCorruptPagesAreOneNamedProblemEach()
+    {
+        using var dir = new TempFolder();
+        var (traces, _, _) = PublishedFolder(dir);
+        var random = new Random(4);
+        var noise = TraceFixtures.LayerPath(traces, 10, 2, 4);
+        File.WriteAllBytes(noise, Enumerable.Range(0, 4000).Select(_ => (byte)random.Next(256)).ToArray());
+        var truncated = TraceFixtures.LayerPath(traces, 10, 3, 4);
+        var bytes = File.ReadAllBytes(truncated);
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length - 20)]);
+        // Corrupt pages behind an intact footer: the file opens, its data does not decode.
+        var corrupt = TraceFixtures.LayerPath(traces, 20, 3, 4);
+        bytes = File.ReadAllBytes(corrupt);
+        int footer = BitConverter.ToInt32(bytes, bytes.Length - 8);
+        for (int i = 4; i < bytes.Length - 8 - footer; i++) bytes[i] = (byte)random.Next(256);
+        File.WriteAllBytes(corrupt, bytes);
+
+        var result = TraceAnalysis.Analyze(TraceFolder.Open(traces), new AnalysisOptions { Experts = Experts });
+        Assert.Equal(3, result.Problems.Count);
+        Assert.Contains(result.Problems, p => p.File == noise && p.Message.Contains("not a Parquet file"));
+        Assert.Contains(result.Problems, p => p.File == truncated && p.Message.Contains("not a Parquet file"));
+        Assert.Contains(result.Problems, p => p.File == corrupt && p.Message.Contains("corrupt data"));
+        Assert.Equal([20L, 30L], result.Layers.Single(l => l.Layer == 2).LoadBalance.Keys);
+        Assert.Equal([30L], result.Layers.Single(l => l.Layer == 3).LoadBalance.Keys);
+    }
+
+    [Fact]
     public void ABrokenFinalCheckpointCostsOnlyThatLayersSaturation()
     {
         using var dir = new TempFolder();
