@@ -91,7 +91,7 @@ public sealed partial class TorchDistCheckpoint : IMegatronCheckpoint
                 _cache[stale].Dispose();
                 _cache.Remove(stale);
             }
-            global = _dist.Read(key);
+            global = _dist.Read(key).DetachFromDisposeScope(); // cached beyond the caller's dispose scope
             _cache[key] = global;
         }
         var view = global.alias();

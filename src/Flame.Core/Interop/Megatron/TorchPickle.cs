@@ -126,7 +126,10 @@ public static class TorchPickle
                          "TensorProperties", "MetadataIndex", "StorageMeta" })
                 Unpickler.registerConstructor("torch.distributed.checkpoint.metadata", name, new PythonObjectConstructor("torch.distributed.checkpoint.metadata." + name));
             Unpickler.registerConstructor("torch.distributed.checkpoint.filesystem", "_StorageInfo", new PythonObjectConstructor("_StorageInfo"));
-            Unpickler.registerConstructor("torch.distributed._shard.checkpoint.metadata", "TensorStorageMetadata", new PythonObjectConstructor("TensorStorageMetadata"));
+            // PyTorch 1.13's prototype pickles TensorProperties' state as a tuple (sharded_tensor/metadata.py __getstate__).
+            Unpickler.registerConstructor("torch.distributed._shard.sharded_tensor.metadata", "TensorProperties", new PythonObjectConstructor("TensorProperties"));
+            // TransformerEngine's _extra_state (FP8 metadata) in older versions: a BytesIO, pickled with a tuple state.
+            Unpickler.registerConstructor("_io", "BytesIO", new PythonObjectConstructor("_io.BytesIO"));
             _registered = true;
         }
     }
