@@ -17,6 +17,18 @@ static unsafe class TensorBytes
             using (piece) piece.bytes = new Span<byte>(source + offset, length);
     }
 
+    /// <summary>Fills a contiguous CPU tensor from a stream (EndOfStreamException when it ends early).</summary>
+    public static void CopyFrom(Stream source, Tensor target)
+    {
+        foreach (var (piece, _, length) in Pieces(target))
+            using (piece)
+            {
+                var buffer = new byte[length];
+                source.ReadExactly(buffer);
+                piece.bytes = buffer;
+            }
+    }
+
     public static void CopyTo(Tensor source, Stream stream)
     {
         foreach (var (piece, _, _) in Pieces(source))
