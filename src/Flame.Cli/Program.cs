@@ -19,4 +19,6 @@ root.Subcommands.Add(GenerateCommands.Create());
 root.Subcommands.Add(TraceCommands.Create());
 root.Subcommands.Add(AnalyzeCommands.Create());
 root.Subcommands.Add(ReportCommands.Create());
-return CommandRunner.Run(root, args);
+int exitCode = CommandRunner.Run(root, args);
+Flame.Distributed.ProcessWorld.Finish(exitCode); // under a launcher: MPI_Finalize, or MPI_Abort after a failure
+return exitCode;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Flame.Distributed;
 using Flame.Experiments;
 using Flame.Training;
 using Spectre.Console;
@@ -39,6 +40,14 @@ public static class RunCommands
             var config = ExperimentConfigFile.Load(path, parse.GetValue(set) ?? []);
             var runDir = parse.GetValue(output) ?? Path.Combine("runs", path is null ? "demo" : Path.GetFileNameWithoutExtension(path));
             var runner = new ExperimentRunner(config, runDir);
+            if (ProcessWorld.Launch.Size > 1 && !ProcessWorld.IsMain)
+            {
+                // The other ranks of a launched job train silently; rank 0 shows progress and runs the stages after training.
+                runner.PrepareData();
+                runner.Train(parse.GetValue(resume));
+                return 0;
+            }
+            if (ProcessWorld.Launch.Size > 1) AnsiConsole.WriteLine(runner.Layout.Describe());
             ComputeDisplay.Status("preparing data...", _ => runner.PrepareData());
             Train(runner, parse.GetValue(resume), $"flame {name} {(path is null ? "" : path + " ")}--out {runDir} --resume");
             if (!trainOnly) RunStagesAfterTraining(runner);

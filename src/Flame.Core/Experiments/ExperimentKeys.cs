@@ -38,6 +38,10 @@ public static class ExperimentKeys
         Func<TracingSettings, ConfigKey, string, TracingSettings> set) =>
         Key(name, kind, description, c => c.Tracing, (c, t) => c with { Tracing = t }, get, set);
 
+    static ConfigKey Parallel(string name, ConfigValueKind kind, string description, Func<Distributed.ParallelSettings, object> get,
+        Func<Distributed.ParallelSettings, ConfigKey, string, Distributed.ParallelSettings> set) =>
+        Train(name, kind, description, t => get(t.Parallel), (t, k, v) => t with { Parallel = set(t.Parallel, k, v) });
+
     /// <summary>A model number: read from the resolved model, written as a `key=value` override of the preset.</summary>
     static ConfigKey ModelNumber(string leaf) => new($"model.{leaf}",
         leaf == "dense_layers" ? ConfigValueKind.TextList : leaf is "rope_base" or "norm_eps" or "init_std" or "aux_loss_coeff" or "z_loss_coeff"
@@ -102,6 +106,14 @@ public static class ExperimentKeys
             t => t.Checkpoints, (t, k, v) => t with { Checkpoints = k.ParseInt32(v) }),
         Train("evaluation.validation_batches", ConfigValueKind.Integer, "micro-batches of the validation split scored at every checkpoint (val_loss)",
             t => t.ValidationBatches, (t, k, v) => t with { ValidationBatches = k.ParseInt32(v) }),
+        Parallel("parallel.expert", ConfigValueKind.Integer, "expert-parallel size: ranks splitting each MoE layer's experts (divides the ranks and model.experts); data-parallel size = ranks / expert",
+            p => p.Expert, (p, k, v) => p with { Expert = k.ParseInt32(v) }),
+        Parallel("parallel.distributed_optimizer", ConfigValueKind.Boolean, "shard AdamW's state over the data-parallel ranks (Megatron's distributed optimizer, ZeRO-1)",
+            p => p.DistributedOptimizer, (p, k, v) => p with { DistributedOptimizer = k.ParseBoolean(v) }),
+        Parallel("parallel.world", ConfigValueKind.Integer, "ranks the run was launched with (recorded at launch: mpirun -np / srun decide it)",
+            p => p.World, (p, k, v) => p with { World = k.ParseInt32(v) }),
+        Parallel("parallel.data", ConfigValueKind.Integer, "data-parallel size the run used, ranks / expert (recorded at launch)",
+            p => p.Data, (p, k, v) => p with { Data = k.ParseInt32(v) }),
         Eval("evaluation.tasks", ConfigValueKind.TextList, "downstream tasks after training: arc_easy, arc_challenge, openbookqa, hellaswag, piqa, winogrande (needs evaluation.data_dir)",
             e => e.Tasks, (e, k, v) => e with { Tasks = ConfigKey.ParseList(v) }),
         Eval("evaluation.data_dir", ConfigValueKind.Text, "folder with the tasks' .jsonl/.parquet files",

@@ -21,12 +21,32 @@ public sealed class ExperimentRunner(ExperimentConfig config, string runDirector
     {
         // A device that cannot start is the user's to fix before anything is written.
         Runtime.TorchRuntime.Resolve(Runtime.DeviceChoiceParser.Parse(Config.Training.Device));
-        if (Config.Training.Data.Count == 0)
+        // Under a launcher: the layout is checked before anything is written, rank 0 prepares and records, the others wait.
+        var world = Distributed.ProcessWorld.Communicator;
+        Config = Config with { Training = Config.Training with { Parallel = Layout.Record(Config.Training.Parallel) } };
+        if (world.Rank == 0)
         {
-            var prefix = DemoDataset.EnsurePrepared(Path.Combine(runDirectory, "data"));
-            Config = Config with { Training = Config.Training with { Data = [prefix], Tokenizer = "demo" } };
+            if (Config.Training.Data.Count == 0)
+            {
+                var prefix = DemoDataset.EnsurePrepared(Path.Combine(runDirectory, "data"));
+                Config = Config with { Training = Config.Training with { Data = [prefix], Tokenizer = "demo" } };
+            }
+            ExperimentConfigFile.WriteResolved(runDirectory, Config);
         }
-        ExperimentConfigFile.WriteResolved(runDirectory, Config);
+        world.Barrier();
+        if (world.Rank != 0 && Config.Training.Data.Count == 0)
+            Config = Config with { Training = Config.Training with { Data = [DemoDataset.EnsurePrepared(Path.Combine(runDirectory, "data"))], Tokenizer = "demo" } };
+    }
+
+    /// <summary>How this job's ranks divide the work (one rank without a launcher), checked against the model and batch.</summary>
+    public Distributed.ParallelLayout Layout
+    {
+        get
+        {
+            var training = Config.Training;
+            return Distributed.ParallelLayout.Resolve(Distributed.ProcessWorld.Launch.Size, training.Parallel, training.ResolveModel().Experts,
+                training.MicroBatch, training.GlobalBatch);
+        }
     }
 
     public IReadOnlyList<TrainingLog> Train(bool resume, Action<TrainingLog>? onLog = null, CancellationToken cancel = default) =>

@@ -27,6 +27,8 @@ public sealed class RoutedExperts : nn.Module
     public WeightCasts Casts { get; set; } = new();
     /// <summary>Phase marks for profiling (null: none).</summary>
     public IPhaseProbe? Probe { get; set; }
+    /// <summary>Where routed rows are computed when not all experts live here (expert parallelism); null: here, grouped.</summary>
+    public ITokenDispatcher? Dispatcher { get; set; }
 
     public RoutedExperts(int hidden, int experts, int ffn) : base(nameof(RoutedExperts))
     {
@@ -41,6 +43,7 @@ public sealed class RoutedExperts : nn.Module
     /// <param name="gates">[tokens, k] gate weights (fp32; gradients flow to the router through them)</param>
     public Tensor Forward(Tensor x, Tensor indices, Tensor gates, DispatchMode mode) => mode switch
     {
+        _ when Dispatcher is not null => Dispatched(x, indices, gates),
         DispatchMode.Reference => Reference(x, indices, gates),
         _ => Grouped(x, indices, gates),
     };
@@ -88,5 +91,20 @@ public sealed class RoutedExperts : nn.Module
         var perSlot = y.index_select(0, inverse).view(tokens, k, hidden);
         var combined = (perSlot * gates.unsqueeze(-1).to(x.dtype)).sum(1);
         return combined.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The routed rows go through <see cref="Dispatcher"/>, which runs <see cref="ExpertRows"/> where the experts live.</summary>
+    Tensor Dispatched(Tensor x, Tensor indices, Tensor gates)
+    {
+        using var scope = NewDisposeScope();
+        var perSlot = Dispatcher!.Run(x, indices, ExpertRows).view(x.shape[0], indices.shape[1], x.shape[1]);
+        return (perSlot * gates.unsqueeze(-1).to(x.dtype)).sum(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>This module's experts over rows sorted by expert; <paramref name="offsets"/> are the cumulative row ends (int32).</summary>
+    public Tensor ExpertRows(Tensor rows, Tensor offsets)
+    {
+        var halves = GroupedGemm.Multiply(rows, Casts.Of(gate_up, rows.dtype), offsets).chunk(2, dim: -1);
+        return GroupedGemm.Multiply(F.silu(halves[0]) * halves[1], Casts.Of(down, rows.dtype), offsets);
     }
 }

@@ -27,6 +27,9 @@ public sealed class ExpertLoadTracker(ModelConfig config, Device device) : IDisp
         _counts.add_(counts);
     }
 
+    /// <summary>Adds up the counts of every rank (expert load over the whole global batch) before a summary.</summary>
+    public void SumOver(Action<Tensor> allReduceSum) => allReduceSum(_counts);
+
     /// <summary>Reads the counts back (one host transfer), summarises each layer and starts a new interval.</summary>
     public IReadOnlyList<ExpertLoad> TakeSummary()
     {

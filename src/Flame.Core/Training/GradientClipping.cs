@@ -11,15 +11,32 @@ namespace Flame.Training;
 public static class GradientClipping
 {
     /// <summary>Scales the gradients in place and returns the global L2 norm before clipping (a 0-d tensor).</summary>
-    public static Tensor ClipGlobalNorm(IEnumerable<Tensor> parameters, double maxNorm)
+    public static Tensor ClipGlobalNorm(IEnumerable<Tensor> parameters, double maxNorm) => ClipGlobalNorm(parameters, [], maxNorm, null);
+
+    /// <summary>
+    /// The same over parameters split between ranks (expert parallelism): <paramref name="replicated"/> hold the same
+    /// gradient on every rank, each rank holds its own share of <paramref name="sharded"/>, whose squares
+    /// <paramref name="sumOverShards"/> adds up over the ranks sharing them (torchtitan's _clip_grad_norm_with_ep).
+    /// </summary>
+    public static Tensor ClipGlobalNorm(IEnumerable<Tensor> replicated, IEnumerable<Tensor> sharded, double maxNorm, Action<Tensor>? sumOverShards)
     {
-        var grads = parameters.Select(p => p.grad).Where(g => g is not null).Cast<Tensor>().ToList();
-        if (grads.Count == 0) return zeros(1).squeeze();
+        static List<Tensor> Grads(IEnumerable<Tensor> ps) => ps.Select(p => p.grad).Where(g => g is not null).Cast<Tensor>().ToList();
+        var grads = Grads(replicated);
+        var shardGrads = Grads(sharded);
+        if (grads.Count + shardGrads.Count == 0) return zeros(1).squeeze();
         using var scope = NewDisposeScope();
-        var norm = stack(grads.Select(g => g.to(ScalarType.Float32).square().sum())).sum().sqrt();
+        var device = (grads.Count > 0 ? grads[0] : shardGrads[0]).device;
+        var squares = grads.Count > 0 ? stack(grads.Select(g => g.to(ScalarType.Float32).square().sum())).sum() : zeros(1, device: device).squeeze();
+        if (shardGrads.Count > 0)
+        {
+            var shardSquares = stack(shardGrads.Select(g => g.to(ScalarType.Float32).square().sum())).sum().unsqueeze(0);
+            sumOverShards?.Invoke(shardSquares);
+            squares = squares + shardSquares.squeeze();
+        }
+        var norm = squares.sqrt();
         var scale = (maxNorm / (norm + 1e-6)).clamp_max(1.0);
         using (no_grad())
-            foreach (var g in grads) g.mul_(scale.to(g.dtype));
+            foreach (var g in grads.Concat(shardGrads)) g.mul_(scale.to(g.dtype));
         return norm.MoveToOuterDisposeScope();
     }
 }

@@ -15,8 +15,13 @@ public static class OptimizerFactory
     public static TorchSharp.Modules.AdamW Create(IEnumerable<(string Name, Tensor Param)> parameters, OptimizerSettings s, double initialLr)
     {
         var all = parameters.ToList();
-        var decay = all.Where(p => p.Param.dim() > 1).Select(p => (Parameter)p.Param).ToList();
-        var noDecay = all.Where(p => p.Param.dim() <= 1).Select(p => (Parameter)p.Param).ToList();
+        return Create(all.Where(p => p.Param.dim() > 1).Select(p => (Parameter)p.Param).ToList(),
+            all.Where(p => p.Param.dim() <= 1).Select(p => (Parameter)p.Param).ToList(), s, initialLr);
+    }
+
+    /// <summary>AdamW over given decaying and non-decaying parameters (a sharded optimizer's flat shards have no shape to tell).</summary>
+    public static TorchSharp.Modules.AdamW Create(IReadOnlyList<Parameter> decay, IReadOnlyList<Parameter> noDecay, OptimizerSettings s, double initialLr)
+    {
         var groups = new List<TorchSharp.Modules.AdamW.ParamGroup>
         {
             new(decay, lr: initialLr, beta1: s.Beta1, beta2: s.Beta2, eps: s.Eps, weight_decay: s.WeightDecay),

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Flame.Data.Samples;
+using Flame.Distributed;
 using Flame.Model;
 using Flame.Runtime;
 using TorchSharp;
@@ -18,8 +19,11 @@ public sealed record TrainingLog(long Step, double LmLoss, double LoadBalancingL
 /// evenly spaced steps plus the last. Losses are read back to the host only on logging steps.
 /// Sample i of step s is sample s * globalBatch + i of the shuffled training stream, so a resumed run sees
 /// exactly the data an uninterrupted one would; the model has no dropout, so there is no RNG state to restore.
+/// Under a launcher the same loop runs on every rank (<see cref="ParallelTraining"/>: each rank reads its share of
+/// the step's samples, gradients are averaged over ranks, rank 0 logs and writes checkpoints); on one process the
+/// world is the local group and everything is as before.
 /// </summary>
-public sealed class Trainer(TrainingConfig config, string runDirectory)
+public sealed class Trainer(TrainingConfig config, string runDirectory, ICommunicator? world = null)
 {
     public string MetricsPath => Path.Combine(runDirectory, MetricsSink.FileName);
 
@@ -30,11 +34,15 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
         var modelConfig = config.ResolveModel();
         if (config.Sequence > modelConfig.MaxPositions)
             throw new UserError($"sequence {config.Sequence} exceeds the model's max positions {modelConfig.MaxPositions}");
-        var device = TorchRuntime.Resolve(DeviceChoiceParser.Parse(config.Device));
-        Directory.CreateDirectory(runDirectory);
+        var device = ProcessWorld.LocalDevice(TorchRuntime.Resolve(DeviceChoiceParser.Parse(config.Device)));
+        using var parallel = new ParallelTraining(config, modelConfig, world ?? ProcessWorld.For(device));
         var configJson = JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true });
-        File.WriteAllText(Path.Combine(runDirectory, "config.json"), configJson);
-        RecordTokenizer();
+        if (parallel.IsMain)
+        {
+            Directory.CreateDirectory(runDirectory);
+            File.WriteAllText(Path.Combine(runDirectory, "config.json"), configJson);
+            RecordTokenizer();
+        }
 
         var path = DataPath.Parse(config.Data);
         using var train = path.Open(new GptSampleOptions(config.Sequence, SplitName.Train, Seed: config.Seed,
@@ -48,11 +56,11 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
         model.to(device);
         model.ComputeType = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
         model.CacheWeightCasts = true; // bf16 casts made once per step, dropped after optimizer.step() below
+        parallel.Apply(model);
         var schedule = new WsdSchedule(config.Iterations, config.MaxLr, config.MinLr, config.WarmupFraction, config.DecayFraction).Validate();
-        using var optimizer = OptimizerFactory.Create(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), config.Optimizer, config.MaxLr);
-        var parameters = model.parameters().ToList();
+        using var optimizer = parallel.CreateOptimizer(model, config.Optimizer, config.MaxLr);
         var store = new CheckpointStore(runDirectory);
-        var metrics = new MetricsSink(runDirectory);
+        var metrics = parallel.IsMain ? new MetricsSink(runDirectory) : null;
         using var load = new ExpertLoadTracker(modelConfig, device);
         double flopsPerToken = ModelAccounting.Of(modelConfig, config.Sequence).FlopsPerToken;
         double peak = config.PeakTflops > 0 ? config.PeakTflops : device.type == DeviceType.CUDA ? 989.0 : 0;
@@ -60,12 +68,11 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
         long start = 0;
         if (resume && store.Latest() is { } latest)
         {
-            model.load(Path.Combine(latest.Folder, TrainedCheckpoint.ModelFile));
-            optimizer.load_state_dict(Path.Combine(latest.Folder, "optimizer.bin"));
+            parallel.LoadCheckpoint(latest.Folder, model, optimizer);
             start = latest.State.Step;
-            metrics.Reset(start);
+            metrics?.Reset(start);
         }
-        else metrics.Reset(null);
+        else metrics?.Reset(null);
 
         var logs = new List<TrainingLog>();
         var clock = Stopwatch.StartNew();
@@ -80,24 +87,23 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
             cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             double lr = schedule.LearningRate(step);
-            OptimizerFactory.SetLearningRate(optimizer, lr);
-            optimizer.zero_grad();
-            for (int micro = 0; micro < config.AccumulationSteps; micro++)
+            optimizer.SetLearningRate(lr);
+            optimizer.ZeroGrad();
+            for (int micro = 0; micro < parallel.Accumulation; micro++)
             {
-                long first = step * config.GlobalBatch + (long)micro * config.MicroBatch;
-                var indices = Enumerable.Range(0, config.MicroBatch).Select(i => first + i).ToArray();
+                var indices = parallel.Samples(step, micro);
                 var tokens = SampleBatch.ToDevice(train, indices, modelConfig.VocabSize, device);
                 var output = model.forward(tokens[.., ..^1]);
                 var lm = FlameModel.LanguageModelLoss(output.Logits, tokens[.., 1..]);
-                var loss = output.TrainingLoss(lm) / config.AccumulationSteps;
+                var loss = output.TrainingLoss(lm) / parallel.Accumulation;
                 loss.backward();
                 load.Add(output.Moe);
-                lmSum = (lmSum + lm.detach() / config.AccumulationSteps).MoveToOuterDisposeScope();
-                balanceSum = (balanceSum + output.LoadBalancingLoss.detach() / config.AccumulationSteps).MoveToOuterDisposeScope();
-                zSum = (zSum + output.ZLoss.detach() / config.AccumulationSteps).MoveToOuterDisposeScope();
+                lmSum = (lmSum + lm.detach() / parallel.Accumulation).MoveToOuterDisposeScope();
+                balanceSum = (balanceSum + output.LoadBalancingLoss.detach() / parallel.Accumulation).MoveToOuterDisposeScope();
+                zSum = (zSum + output.ZLoss.detach() / parallel.Accumulation).MoveToOuterDisposeScope();
             }
-            var norm = GradientClipping.ClipGlobalNorm(parameters, config.Optimizer.ClipNorm);
-            optimizer.step();
+            var norm = parallel.AverageAndClip(config.Optimizer.ClipNorm);
+            optimizer.Step();
             model.RefreshWeightCasts();
             tokensSinceLog += (long)config.GlobalBatch * config.Sequence;
             stepsSinceLog++;
@@ -105,7 +111,11 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
             long done = step + 1;
             if (done % config.LogEvery == 0 || done == config.Iterations)
             {
-                // The one host read per logging interval.
+                // The one host read per logging interval (with the ranks' sums, the one collective outside the step).
+                lmSum = parallel.MeanOverRanks(lmSum);
+                balanceSum = parallel.MeanOverRanks(balanceSum);
+                zSum = parallel.MeanOverRanks(zSum);
+                load.SumOver(parallel.Groups.World.AllReduceSum);
                 double lmMean = lmSum.item<float>() / stepsSinceLog;
                 double gradNorm = norm.item<float>();
                 if (!double.IsFinite(lmMean) || !double.IsFinite(gradNorm))
@@ -115,7 +125,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
                 double tflops = tokensPerSecond * flopsPerToken / 1e12;
                 var log = new TrainingLog(done, lmMean, balanceSum.item<float>() / stepsSinceLog, zSum.item<float>() / stepsSinceLog,
                     lr, gradNorm, tokensPerSecond, tflops, peak > 0 ? tflops / peak : null, load.TakeSummary());
-                metrics.Write(done, new Dictionary<string, double?>
+                metrics?.Write(done, new Dictionary<string, double?>
                 {
                     ["lm_loss"] = log.LmLoss, ["load_balancing_loss"] = log.LoadBalancingLoss, ["z_loss"] = log.ZLoss,
                     ["lr"] = log.Lr, ["grad_norm"] = log.GradNorm, ["tokens_per_s"] = log.TokensPerSecond,
@@ -135,14 +145,9 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
                 if (valid is not null)
                 {
                     double validLoss = Validate(model, valid, device);
-                    metrics.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = Math.Exp(validLoss) });
+                    metrics?.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = Math.Exp(validLoss) });
                 }
-                store.Save(done, configJson, folder =>
-                {
-                    model.save(Path.Combine(folder, TrainedCheckpoint.ModelFile));
-                    ModelConfigJson.Write(folder, modelConfig);
-                    optimizer.save_state_dict(Path.Combine(folder, "optimizer.bin"));
-                });
+                parallel.SaveCheckpoint(store, done, configJson, model, optimizer);
             }
         }
         return logs;

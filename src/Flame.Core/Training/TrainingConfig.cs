@@ -31,6 +31,8 @@ public sealed record TrainingConfig
     public OptimizerSettings Optimizer { get; init; } = new();
     /// <summary>Peak dense TFLOP/s of the device for MFU; 0 = 989 (H100 bf16) on CUDA and no MFU on CPU.</summary>
     public double PeakTflops { get; init; }
+    /// <summary>How the ranks of a launched job divide the work (`[parallel]`); nothing to set for one process.</summary>
+    public Distributed.ParallelSettings Parallel { get; init; } = new();
 
     /// <summary>The preset with this run's overrides applied.</summary>
     public ModelConfig ResolveModel() => Flame.Model.ModelOverrides.Apply(ModelPresets.Get(Preset), this.ModelOverrides).Validate();
