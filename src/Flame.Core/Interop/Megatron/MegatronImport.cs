@@ -22,8 +22,7 @@ public static class MegatronImport
         var name = Path.GetFileName(Path.GetFullPath(checkpointFolder).TrimEnd(Path.DirectorySeparatorChar));
         var config = checkpoint.Args.ToModelConfig(name);
         using var model = new FlameModel(config);
-        var links = MegatronWeightMap.Links(model);
-        Load(checkpoint, links);
+        int tensors = LoadWeights(model, checkpoint);
 
         var format = checkpoint is LegacyCheckpoint ? "legacy" : "torch_dist";
         var state = JsonSerializer.Serialize(new { imported_from = checkpoint.Source, format, iteration = checkpoint.Iteration });
@@ -34,11 +33,13 @@ public static class MegatronImport
             ModelConfigJson.Write(folder, config);
         }));
         return new MegatronImportResult(Path.Combine(new CheckpointStore(runFolder).Root, folderName), config, format,
-            checkpoint.Iteration, links.Count, checkpoint.Args.String("tokenizer_model"));
+            checkpoint.Iteration, tensors, checkpoint.Args.String("tokenizer_model"));
     }
 
-    static void Load(IMegatronCheckpoint checkpoint, IReadOnlyList<MegatronTensorLink> links)
+    /// <summary>Fills <paramref name="model"/> from the checkpoint; returns the number of tensors read.</summary>
+    public static int LoadWeights(FlameModel model, IMegatronCheckpoint checkpoint)
     {
+        var links = MegatronWeightMap.Links(model);
         var used = new HashSet<string>(StringComparer.Ordinal);
         var present = checkpoint.Names.ToHashSet(StringComparer.Ordinal);
         foreach (var link in links)
@@ -57,5 +58,6 @@ public static class MegatronImport
         if (unexpected.Count > 0)
             throw new UserError($"{checkpoint.Source}: unexpected tensor '{unexpected[0]}'" +
                                 (unexpected.Count > 1 ? $" (and {unexpected.Count - 1} more)" : "") + " that Flame's model has no place for");
+        return links.Count;
     }
 }

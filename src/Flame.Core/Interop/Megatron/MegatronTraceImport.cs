@@ -40,12 +40,12 @@ public static partial class MegatronTraceImport
             .Where(l => l > 0).Order().ToList();
         if (layers.Count == 0) throw new UserError($"{steps[0].Folder}: no layer folders");
 
-        int topK = 0, microBatch = 0;
+        int topK = 0, microBatch = 0, vocab = 0;
         long tokens = 0;
         var result = ImportOutputFolder.Write(output, temp =>
         {
             var perShard = new Dictionary<string, long>();
-            (tokens, microBatch) = WriteSamples(samplesFolder, shards, sequence, temp, perShard);
+            (tokens, microBatch, vocab) = WriteSamples(samplesFolder, shards, sequence, temp, perShard);
             foreach (var (folder, step) in steps)
                 foreach (var layer in layers)
                 {
@@ -57,7 +57,7 @@ public static partial class MegatronTraceImport
             new TraceManifest
             {
                 Model = Path.GetFileName(Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar)),
-                Experts = experts, TopK = topK, Layers = layers, Checkpoints = steps.Select(s => s.Step).ToList(),
+                Experts = experts, TopK = topK, VocabSize = vocab, Layers = layers, Checkpoints = steps.Select(s => s.Step).ToList(),
                 Tokens = tokens, Samples = (int)(tokens / sequence), Sequence = sequence,
                 Data = [Path.GetFullPath(input)], Split = "test",
             }.Write(temp);
@@ -74,11 +74,11 @@ public static partial class MegatronTraceImport
             .OrderBy(x => x.Item1).ThenBy(x => x.Item2).ToList();
 
     /// <summary>One samples file per forward pass n (all ranks), with explicit sample and position columns.</summary>
-    static (long Tokens, int MicroBatch) WriteSamples(string folder, List<(int Pass, int Rank, string Name)> shards, int sequence, string output,
+    static (long Tokens, int MicroBatch, int Vocab) WriteSamples(string folder, List<(int Pass, int Rank, string Name)> shards, int sequence, string output,
         Dictionary<string, long> perShard)
     {
         long tokens = 0;
-        int sample = 0, microBatch = 0, file = 0;
+        int sample = 0, microBatch = 0, file = 0, vocab = 0;
         foreach (var pass in shards.GroupBy(s => s.Pass))
         {
             using var writer = new TraceParquetWriter(Path.Combine(output, TraceLayout.SamplesFolder, TraceLayout.SamplesFile(file++)),
@@ -107,10 +107,11 @@ public static partial class MegatronTraceImport
                 sample += batch;
                 tokens += ids.Length;
                 perShard[shard.Name] = ids.Length;
+                if (ids.Length > 0) vocab = Math.Max(vocab, ids.Max() + 1); // the ids seen: the capture does not record the tokenizer
             }
             writer.Complete();
         }
-        return (tokens, microBatch);
+        return (tokens, microBatch, vocab);
     }
 
     /// <returns>the top-k of the files (all must agree).</returns>
