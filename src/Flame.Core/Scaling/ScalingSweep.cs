@@ -88,7 +88,7 @@ public static class ScalingSweep
         var last = File.ReadLines(path).Select(l => JsonDocument.Parse(l).RootElement)
             .LastOrDefault(e => e.TryGetProperty("val_loss", out var v) && v.ValueKind == JsonValueKind.Number);
         return last.ValueKind == JsonValueKind.Undefined
-            ? throw new UserError($"{path}: no validation loss (set evaluation.validation_batches > 0)")
+            ? throw new UserError($"{path}: no validation loss (set evaluation.eval_iters > 0)")
             : last.GetProperty("val_loss").GetDouble();
     }
 

@@ -30,6 +30,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
         var modelConfig = config.ResolveModel();
         if (config.Sequence > modelConfig.MaxPositions)
             throw new UserError($"sequence {config.Sequence} exceeds the model's max positions {modelConfig.MaxPositions}");
+        Data.Tokenization.VocabularyFit.Require(config.Tokenizer, modelConfig);
         var device = TorchRuntime.Resolve(DeviceChoiceParser.Parse(config.Device));
         Directory.CreateDirectory(runDirectory);
         var configJson = JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true });
@@ -39,9 +40,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
         var path = DataPath.Parse(config.Data);
         using var train = path.Open(new GptSampleOptions(config.Sequence, SplitName.Train, Seed: config.Seed,
             Samples: config.Iterations * config.GlobalBatch));
-        using var valid = config.ValidationBatches > 0
-            ? path.Open(new GptSampleOptions(config.Sequence, SplitName.Valid, Seed: config.Seed))
-            : null;
+        using var validation = new MegatronValidation(config, path);
 
         manual_seed(config.Seed);
         using var model = new FlameModel(modelConfig);
@@ -132,11 +131,8 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
             }
             if (config.IsCheckpointStep(done))
             {
-                if (valid is not null)
-                {
-                    double validLoss = Validate(model, valid, device);
-                    metrics.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = Math.Exp(validLoss) });
-                }
+                if (validation.Validate(model, done, device) is double validLoss)
+                    metrics.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = MegatronValidation.Perplexity(validLoss) });
                 store.Save(done, configJson, folder =>
                 {
                     model.save(Path.Combine(folder, TrainedCheckpoint.ModelFile));
@@ -145,22 +141,10 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
                 });
             }
         }
+        // Megatron's test-split evaluation at the end of training (logged once; a finished run resumed keeps it).
+        if (!MegatronValidation.HasTestLoss(MetricsPath) && validation.Test(model, device) is double testLoss)
+            metrics.Write(config.Iterations, new Dictionary<string, double?> { ["test_loss"] = testLoss, ["test_ppl"] = MegatronValidation.Perplexity(testLoss) });
         return logs;
-    }
-
-    double Validate(FlameModel model, ISampleSource valid, Device device)
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var losses = new List<Tensor>();
-        long available = valid.Count / config.MicroBatch;
-        for (long b = 0; b < Math.Min(config.ValidationBatches, available); b++)
-        {
-            var indices = Enumerable.Range(0, config.MicroBatch).Select(i => b * config.MicroBatch + i).ToArray();
-            var tokens = SampleBatch.ToDevice(valid, indices, model.Config.VocabSize, device);
-            losses.Add(FlameModel.LanguageModelLoss(model.forward(tokens[.., ..^1]).Logits, tokens[.., 1..]));
-        }
-        return losses.Count == 0 ? double.NaN : stack(losses).mean().item<float>();
     }
 
     /// <summary>

@@ -153,9 +153,9 @@ public class EvalCommandTests
         {
             Preset = "demo",
             ModelOverrides = ["layers=2", "hidden=32", "heads=4", "dense_ffn=48", "experts=4", "top_k=2", "expert_ffn=16",
-                "shared_expert_ffn=32", "vocab_size=200", "max_positions=32"],
+                "shared_expert_ffn=32", "vocab_size=8192", "max_positions=32"],
             Data = [prefix], Sequence = 16, MicroBatch = 2, GlobalBatch = 4, Iterations = 3, Checkpoints = 1,
-            LogEvery = 1, ValidationBatches = 1, Device = "cpu",
+            LogEvery = 1, EvalIters = 1, Device = "cpu",
         };
         new Flame.Training.Trainer(config, dir.File("run")).Run(resume: false);
         var logged = File.ReadAllLines(dir.File("run/metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
