@@ -102,6 +102,8 @@ public static class ExperimentKeys
             t => t.Checkpoints, (t, k, v) => t with { Checkpoints = k.ParseInt32(v) }),
         Train("checkpoints.interval", ConfigValueKind.Integer, "steps between checkpoints and validations (Megatron's save/eval interval); 0 = floor((iterations - 1) / checkpoints.count)",
             t => t.SaveInterval, (t, k, v) => t with { SaveInterval = k.ParseInteger(v) }),
+        Train("evaluation.interval", ConfigValueKind.Integer, "steps between validations, plus one at the end (Megatron's eval_interval); 0 = at every checkpoint, as the release recipes",
+            t => t.EvalInterval, (t, k, v) => t with { EvalInterval = k.ParseInteger(v) }),
         Train("evaluation.eval_iters", ConfigValueKind.Integer, "global batches of the validation split scored at every checkpoint, continuing through the split (val_loss; Megatron's eval_iters, 100 in the release recipes)",
             t => t.EvalIters, (t, k, v) => t with { EvalIters = k.ParseInt32(v) }),
         Train("evaluation.test_iters", ConfigValueKind.Integer, "global batches of the test split scored once after training (test_loss; Megatron scores eval_iters); 0 = none",

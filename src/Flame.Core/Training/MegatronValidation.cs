@@ -9,8 +9,8 @@ namespace Flame.Training;
 /// Held-out losses as Megatron-LM computes them (training.py evaluate / get_train_valid_test_num_samples):
 /// each validation evaluation scores <see cref="TrainingConfig.EvalIters"/> global batches, evaluation k reading
 /// global batches k*eval_iters .. (k+1)*eval_iters - 1 of the validation samples, so successive evaluations
-/// continue through the split instead of rescoring the same first samples. The validation samples are sized as
-/// Megatron sizes them, (iterations // interval + 1) x eval_iters x global batch (repeating epochs of the split when
+/// continue through the split instead of rescoring the same first samples. The validation samples needed are
+/// Megatron's count, (iterations // eval interval + 1) x eval_iters x global batch (epochs of the split repeat when
 /// it is smaller), and the test split gets test_iters global batches, scored once after training. The loss is the
 /// mean over all tokens (every sample has the same length, and no token is masked, as in FLAME-MoE's runs).
 /// </summary>
@@ -24,12 +24,10 @@ public sealed class MegatronValidation : IDisposable
         _config = config;
         long batch = config.GlobalBatch;
         if (config.EvalIters > 0)
-            _valid = data.Open(new GptSampleOptions(config.Sequence, SplitName.Valid, Seed: config.Seed,
-                Samples: config.Cadence.MegatronEvaluations * config.EvalIters * batch));
+            _valid = Open(data, config, SplitName.Valid, config.EvaluationCadence.MegatronEvaluations * config.EvalIters * batch);
         try
         {
-            if (config.TestIters > 0)
-                _test = data.Open(new GptSampleOptions(config.Sequence, SplitName.Test, Seed: config.Seed, Samples: config.TestIters * batch));
+            if (config.TestIters > 0) _test = Open(data, config, SplitName.Test, config.TestIters * batch);
         }
         catch
         {
@@ -38,12 +36,25 @@ public sealed class MegatronValidation : IDisposable
         }
     }
 
-    /// <summary>The validation loss at a checkpoint step, or null when evaluation.eval_iters is 0.</summary>
-    public double? Validate(FlameModel model, long checkpointStep, Device device)
+    /// <summary>
+    /// The split's samples: one pass over it when that holds the samples asked for (like Megatron, whose single-epoch
+    /// shuffle covers the whole split, so the first samples do not depend on how many are asked for), else as many
+    /// epochs as needed.
+    /// </summary>
+    static OpenedSamples Open(DataPath data, TrainingConfig config, SplitName split, long needed)
+    {
+        var once = data.Open(new GptSampleOptions(config.Sequence, split, Seed: config.Seed));
+        if (once.Count >= needed) return once;
+        once.Dispose();
+        return data.Open(new GptSampleOptions(config.Sequence, split, Seed: config.Seed, Samples: needed));
+    }
+
+    /// <summary>The validation loss at a step of <see cref="TrainingConfig.EvaluationCadence"/>, or null when evaluation.eval_iters is 0.</summary>
+    public double? Validate(FlameModel model, long step, Device device)
     {
         if (_valid is null) return null;
         long samples = (long)_config.EvalIters * _config.GlobalBatch;
-        return MeanLoss(model, _valid, _config.Cadence.EvaluationIndex(checkpointStep) * samples, samples, device);
+        return MeanLoss(model, _valid, _config.EvaluationCadence.EvaluationIndex(step) * samples, samples, device);
     }
 
     /// <summary>The test-split loss after training, or null when evaluation.test_iters is 0.</summary>

@@ -129,10 +129,10 @@ public sealed class Trainer(TrainingConfig config, string runDirectory)
                 tokensSinceLog = 0;
                 clock.Restart();
             }
+            if (config.EvaluationCadence.IsDue(done) && validation.Validate(model, done, device) is double validLoss)
+                metrics.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = MegatronValidation.Perplexity(validLoss) });
             if (config.IsCheckpointStep(done))
             {
-                if (validation.Validate(model, done, device) is double validLoss)
-                    metrics.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = MegatronValidation.Perplexity(validLoss) });
                 store.Save(done, configJson, folder =>
                 {
                     model.save(Path.Combine(folder, TrainedCheckpoint.ModelFile));

@@ -46,6 +46,7 @@ public class ReleaseRecipeTests
         Assert.Equal((2048, 1024, microBatch), (t.Sequence, t.GlobalBatch, t.MicroBatch));
         Assert.Equal(iterations, t.Iterations);                  // from the FLOP budget where the file gives one
         Assert.Equal(saveInterval, t.Cadence.Interval);
+        Assert.Equal(saveInterval, t.EvaluationCadence.Interval);           // EVAL_INTERVAL = SAVE_INTERVAL
         var checkpoints = t.Cadence.Steps().ToList();
         Assert.Equal(11, checkpoints.Count);                     // ten saves plus the final one, as the released repos hold
         Assert.Equal(saveInterval * 10, checkpoints[^2]);

@@ -13,7 +13,7 @@ public class TrainerTests
         ModelOverrides = ["layers=2", "hidden=32", "heads=4", "dense_ffn=48", "experts=4", "top_k=2", "expert_ffn=16",
             "shared_expert_ffn=32", "vocab_size=8192", "max_positions=32"],
         Data = [prefix], Sequence = 16, MicroBatch = 2, GlobalBatch = 4, Iterations = 6, Checkpoints = 2, SaveInterval = 3,
-        LogEvery = 1, EvalIters = 1, TestIters = 1, Device = "cpu",
+        LogEvery = 1, EvalIters = 1, TestIters = 1, EvalInterval = 0, Device = "cpu",
     };
 
     internal static string WriteCorpus(TempFolder dir)
@@ -96,10 +96,13 @@ public class TrainerTests
         Assert.Equal(4, checkpoint.Config.Experts);
         Assert.Equal(dir.File("run/tokenizer.json"), checkpoint.Tokenizer);
 
-        // Megatron's validation (training.py): the split sized for (6 // 3 + 1) evaluations x eval_iters 1 x global
-        // batch 4 = 12 samples; the evaluation at step 6 is the second, so it scores global batch 1: samples 4..7.
+        // Megatron's validation (training.py): (6 // 3 + 1) evaluations x eval_iters 1 x global batch 4 = 12 samples,
+        // more than one pass over this split holds (7), so it repeats epochs; the evaluation at step 6 is the second,
+        // so it scores global batch 1: samples 4..7.
         using var valid = Flame.Data.Samples.DataPath.Parse([prefix])
             .Open(new Flame.Data.Samples.GptSampleOptions(config.Sequence, Flame.Data.Samples.SplitName.Valid, Seed: config.Seed, Samples: 12));
+        using (var once = Flame.Data.Samples.DataPath.Parse([prefix]).Open(new Flame.Data.Samples.GptSampleOptions(config.Sequence, Flame.Data.Samples.SplitName.Valid, Seed: config.Seed)))
+            Assert.True(once.Count < 12);
         using var noGrad = TorchSharp.torch.no_grad();
         double Loss(SampleIndices indices)
         {
@@ -113,9 +116,9 @@ public class TrainerTests
         // The first evaluation (step 3) scored samples 0..3, so the two logged losses are of different samples.
         Assert.NotEqual(logged, lines.First(l => l.TryGetProperty("val_loss", out _)).GetProperty("val_loss").GetDouble());
 
-        // The test split once at the end: test_iters 1 global batch = its first 4 samples.
+        // The test split once at the end: test_iters 1 global batch = the first 4 samples of one pass over it.
         using var test = Flame.Data.Samples.DataPath.Parse([prefix])
-            .Open(new Flame.Data.Samples.GptSampleOptions(config.Sequence, Flame.Data.Samples.SplitName.Test, Seed: config.Seed, Samples: 4));
+            .Open(new Flame.Data.Samples.GptSampleOptions(config.Sequence, Flame.Data.Samples.SplitName.Test, Seed: config.Seed));
         var testTokens = Flame.Data.Samples.SampleBatch.ToTensor(test, [0, 1, 2, 3], checkpoint.Config.VocabSize);
         double testLoss = Flame.Model.FlameModel.LanguageModelLoss(checkpoint.Model.forward(testTokens[.., ..^1]).Logits, testTokens[.., 1..]).item<float>();
         var testLine = Assert.Single(lines, l => l.TryGetProperty("test_loss", out _));
