@@ -22,12 +22,15 @@ public static class DataCommands
         var skipBad = DataOptions.SkipBad();
         var eod = new Option<int?>("--eod") { Description = "end-of-document id appended to every document (default: the tokenizer's <|endoftext|>)" };
         var workers = new Option<int>("--workers") { Description = "tokenizing threads (default: all cores)" };
+        var preset = new Option<string?>("--preset") { Description = "the model the data is for: its vocabulary must hold the tokenizer's ids (checked before tokenizing)" };
         var command = new Command("prepare", "tokenize a corpus into PREFIX.bin + PREFIX.idx (Megatron MMIDIDX)")
-            { inputs, tokenizer, output, textField, skipBad, eod, workers };
+            { inputs, tokenizer, output, textField, skipBad, eod, workers, preset };
         command.SetAction(parse =>
         {
             var files = CorpusInputs.Expand(parse.GetValue(inputs) is { Length: > 0 } named ? named : [DemoAssets.CorpusPath()]);
-            var options = new PrepareOptions(files, TokenizerLoader.Load(parse.GetValue(tokenizer)!, parse.GetValue(eod)),
+            var loaded = TokenizerLoader.Load(parse.GetValue(tokenizer)!, parse.GetValue(eod));
+            if (parse.GetValue(preset) is { } model) VocabularyFit.Require(loaded, Flame.Model.ModelPresets.Get(model));
+            var options = new PrepareOptions(files, loaded,
                 IndexedDatasetFormat.NormalizePrefix(parse.GetValue(output)!),
                 new CorpusReadOptions(parse.GetValue(textField)!, parse.GetValue(skipBad)), parse.GetValue(workers));
             var result = RunWithProgress(options);

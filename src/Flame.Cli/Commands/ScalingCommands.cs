@@ -68,7 +68,7 @@ public static partial class ScalingCommands
                 (name, config) => AnsiConsole.MarkupLineInterpolated($"[bold]{name}[/]: {config.Training.Iterations:N0} iterations"),
                 log => { if (log.Step % 50 == 0) AnsiConsole.WriteLine($"  step {log.Step} loss {log.LmLoss:N3}"); });
             foreach (var r in results)
-                AnsiConsole.MarkupLineInterpolated($"{r.Name}: val loss {r.Loss:N4} ({r.Outcome})");
+                AnsiConsole.MarkupLineInterpolated($"{r.Name}: loss {r.Loss:N4} ({(r.TestLoss is null ? "last validation" : "final test evaluation, as the original fitted")}; {r.Outcome})");
             AnsiConsole.MarkupLineInterpolated($"results: [bold]{Path.Combine(folder, ScalingSweep.ResultsFile)}[/]; fit with: flame scaling fit --input {Path.Combine(folder, ScalingSweep.ResultsFile)} --plots");
             return 0;
         });

@@ -14,17 +14,19 @@ public static class TraceCommands
         var tokens = new Option<long>("--tokens") { Description = "held-out tokens to trace (whole samples)", DefaultValueFactory = _ => defaults.Tokens };
         var seq = new Option<int?>("--seq") { Description = "tokens per sample (default: the run's)" };
         var batch = new Option<int>("--batch") { Description = "sequences per forward pass", DefaultValueFactory = _ => defaults.BatchSize };
-        var data = new Option<string[]>("--data") { Description = "dataset prefix(es) to take the validation split from (default: the run's)", AllowMultipleArgumentsPerToken = true };
+        var data = new Option<string[]>("--data") { Description = "dataset prefix(es) to take the traced split from (default: the run's)", AllowMultipleArgumentsPerToken = true };
+        var split = new Option<string>("--split") { Description = "split whose first samples are traced: test (as FLAME-MoE traced), valid or train", DefaultValueFactory = _ => defaults.Split };
         var output = new Option<string?>("--output") { Description = "trace folder (default: RUN/traces)" };
         var device = CommonOptions.Device();
         var command = new Command("trace", "record each checkpoint's top-k experts and gate scores for a fixed held-out token set, in the FLAME-MoE trace layout")
-            { run, tokens, seq, batch, data, output, device };
+            { run, tokens, seq, batch, data, split, output, device };
         command.SetAction(parse =>
         {
             var options = new TraceOptions
             {
                 Tokens = parse.GetValue(tokens), Sequence = parse.GetValue(seq), BatchSize = parse.GetValue(batch),
                 Data = parse.GetValue(data) is { Length: > 0 } d ? d : null, Output = parse.GetValue(output), Device = parse.GetValue(device)!,
+                Split = TraceSplit.Parse(parse.GetValue(split)!, "--split"),
             };
             var result = TraceCapture.Run(parse.GetValue(run)!, options, message => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]"));
             AnsiConsole.MarkupLineInterpolated(

@@ -67,6 +67,15 @@ public sealed class ParallelTraining : IDisposable
         return sum / Layout.World;
     }
 
+    /// <summary>Rank 0's answer on every rank (a decision read from rank 0's files, which other machines may not see).</summary>
+    public bool MainDecides(bool value, Device device)
+    {
+        if (Layout.World == 1) return value;
+        var flag = tensor(value ? 1f : 0f, device: device);
+        Groups.World.Broadcast(flag, root: 0);
+        return flag.item<float>() != 0;
+    }
+
     /// <summary>Every rank calls this at a checkpoint step; rank 0 writes the files (the ranks gather expert slices with it).</summary>
     public void SaveCheckpoint(CheckpointStore store, long step, string configJson, FlameModel model, ParallelOptimizer optimizer)
     {

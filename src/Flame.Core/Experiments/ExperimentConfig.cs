@@ -23,6 +23,8 @@ public sealed record TracingSettings
     public bool Enabled { get; init; } = true;
     /// <summary>Held-out tokens traced at each checkpoint (the same tokens for every checkpoint).</summary>
     public int Tokens { get; init; } = 4096;
+    /// <summary>The split traced: "test", as FLAME-MoE's published traces (spec §7), "valid" or "train".</summary>
+    public string Split { get; init; } = "test";
 }
 
 /// <summary>

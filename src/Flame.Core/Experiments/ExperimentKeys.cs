@@ -104,8 +104,14 @@ public static class ExperimentKeys
             t => t.DecayFraction, (t, k, v) => t with { DecayFraction = k.ParseReal(v) }),
         Train("checkpoints.count", ConfigValueKind.Integer, "evenly spaced checkpoints, the last at the final step (FLAME-MoE: 10)",
             t => t.Checkpoints, (t, k, v) => t with { Checkpoints = k.ParseInt32(v) }),
-        Train("evaluation.validation_batches", ConfigValueKind.Integer, "micro-batches of the validation split scored at every checkpoint (val_loss)",
-            t => t.ValidationBatches, (t, k, v) => t with { ValidationBatches = k.ParseInt32(v) }),
+        Train("checkpoints.interval", ConfigValueKind.Integer, "steps between checkpoints and validations (Megatron's save/eval interval); 0 = floor((iterations - 1) / checkpoints.count)",
+            t => t.SaveInterval, (t, k, v) => t with { SaveInterval = k.ParseInteger(v) }),
+        Train("evaluation.interval", ConfigValueKind.Integer, "steps between validations, plus one at the end (Megatron's eval_interval); 0 = at every checkpoint, as the release recipes",
+            t => t.EvalInterval, (t, k, v) => t with { EvalInterval = k.ParseInteger(v) }),
+        Train("evaluation.eval_iters", ConfigValueKind.Integer, "global batches of the validation split scored at every checkpoint, continuing through the split (val_loss; Megatron's eval_iters, 100 in the release recipes)",
+            t => t.EvalIters, (t, k, v) => t with { EvalIters = k.ParseInt32(v) }),
+        Train("evaluation.test_iters", ConfigValueKind.Integer, "global batches of the test split scored once after training (test_loss; Megatron scores eval_iters); 0 = none",
+            t => t.TestIters, (t, k, v) => t with { TestIters = k.ParseInt32(v) }),
         Parallel("parallel.expert", ConfigValueKind.Integer, "expert-parallel size: ranks splitting each MoE layer's experts (divides the ranks and model.experts); data-parallel size = ranks / expert",
             p => p.Expert, (p, k, v) => p with { Expert = k.ParseInt32(v) }),
         Parallel("parallel.distributed_optimizer", ConfigValueKind.Boolean, "shard AdamW's state over the data-parallel ranks (Megatron's distributed optimizer, ZeRO-1)",
@@ -128,6 +134,8 @@ public static class ExperimentKeys
             t => t.Enabled, (t, k, v) => t with { Enabled = k.ParseBoolean(v) }),
         Trace("tracing.tokens", ConfigValueKind.Integer, "held-out tokens traced per checkpoint (the same ones each time)",
             t => t.Tokens, (t, k, v) => t with { Tokens = k.ParseInt32(v) }),
+        Trace("tracing.split", ConfigValueKind.Text, "split whose first samples are traced: test (FLAME-MoE's traces), valid or train",
+            t => t.Split, (t, k, v) => t with { Split = Tracing.TraceSplit.Parse(v, k.Name) }),
     ];
 
     public static ConfigKey Find(string name) =>

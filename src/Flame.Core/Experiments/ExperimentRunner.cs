@@ -80,7 +80,7 @@ public sealed class ExperimentRunner(ExperimentConfig config, string runDirector
         TraceCapture.Run(runDirectory, new TraceOptions
         {
             Tokens = Config.Tracing.Tokens, Sequence = Config.Training.Sequence, BatchSize = Config.Training.MicroBatch,
-            Device = Config.Training.Device,
+            Device = Config.Training.Device, Split = Config.Tracing.Split,
         }, onProgress);
 
     /// <summary>Specialization, co-activation, router saturation and load balance over the run's traces.</summary>

@@ -16,7 +16,7 @@ public enum DispatchMode
 /// <summary>
 /// The routed experts of one MoE layer, stored stacked: gate_up [E, h, 2F] and down [E, F, h], so that
 /// one grouped GEMM serves all experts. Dropless: every routed (token, slot) pair is computed.
-/// y_t = sum over the token's top-k slots s of gate_s * E_s(x_t).
+/// y_t = sum over the token's top-k slots s of gate_s * E_s(x_t), summed in fp32 (<see cref="RoutedCombine"/>).
 /// </summary>
 public sealed class RoutedExperts : nn.Module
 {
@@ -51,7 +51,7 @@ public sealed class RoutedExperts : nn.Module
     Tensor Reference(Tensor x, Tensor indices, Tensor gates)
     {
         using var scope = NewDisposeScope();
-        var output = zeros_like(x);
+        var output = zeros_like(x, dtype: ScalarType.Float32); // summed in fp32 as RoutedCombine (Megatron's unpermute)
         var gateUp = Casts.Of(gate_up, x.dtype);
         var downWeight = Casts.Of(down, x.dtype);
         for (int e = 0; e < _experts; e++)
@@ -62,10 +62,10 @@ public sealed class RoutedExperts : nn.Module
             var slot = hits[.., 1];
             var halves = x.index_select(0, token).mm(gateUp[e]).chunk(2, dim: -1);
             var y = (F.silu(halves[0]) * halves[1]).mm(downWeight[e]);
-            var weight = gates[token, slot].unsqueeze(-1).to(x.dtype);
-            output = output.index_add(0, token, y * weight, 1);
+            var weight = gates[token, slot].unsqueeze(-1).to(ScalarType.Float32);
+            output = output.index_add(0, token, y.to(ScalarType.Float32) * weight, 1);
         }
-        return output.MoveToOuterDisposeScope();
+        return output.to(x.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -89,8 +89,7 @@ public sealed class RoutedExperts : nn.Module
         var halves = GroupedGemm.Multiply(rows, Casts.Of(gate_up, x.dtype), offsets).chunk(2, dim: -1);
         var y = Probe.Mark(GroupedGemm.Multiply(F.silu(halves[0]) * halves[1], Casts.Of(down, x.dtype), offsets), StepPhase.Combine);
         var perSlot = y.index_select(0, inverse).view(tokens, k, hidden);
-        var combined = (perSlot * gates.unsqueeze(-1).to(x.dtype)).sum(1);
-        return combined.MoveToOuterDisposeScope();
+        return RoutedCombine.Sum(perSlot, gates).MoveToOuterDisposeScope();
     }
 
     /// <summary>The routed rows go through <see cref="Dispatcher"/>, which runs <see cref="ExpertRows"/> where the experts live.</summary>

@@ -10,13 +10,17 @@ namespace Flame.Scaling;
 public enum SweepRunOutcome { Trained, Resumed, AlreadyFinished }
 
 /// <summary>One finished run of a sweep, a row of results.csv.</summary>
-public sealed record SweepResult(string Name, double Flops, long Params, double Tokens, double Loss, SweepRunOutcome Outcome);
+public sealed record SweepResult(string Name, double Flops, long Params, double Tokens, double Loss, SweepRunOutcome Outcome)
+{
+    public double? ValidationLoss { get; init; }
+    public double? TestLoss { get; init; }
+}
 
 /// <summary>
 /// An IsoFLOP sweep on disk (spec §3): `plan` writes one experiment config per (model, budget) into
 /// SWEEP/runs/NAME.toml; `run` trains them one after another into SWEEP/runs/NAME/, skipping finished runs and
-/// resuming interrupted ones, and collects each run's final validation loss into SWEEP/results.csv, the input
-/// of `flame scaling fit`.
+/// resuming interrupted ones, and collects each run's final held-out loss as the original did (see
+/// <see cref="FinalLosses"/>) into SWEEP/results.csv, the input of `flame scaling fit`.
 /// </summary>
 public static class ScalingSweep
 {
@@ -40,6 +44,7 @@ public static class ScalingSweep
                     Preset = ModelPresets.Names.Contains(model.Name) ? model.Name : "flame-moe-38m",
                     ModelOverrides = ExperimentKeys.OverridesFor(model),
                     FlopBudget = budget,
+                    MicroBatch = MicroBatchFor(model, baseConfig.Training),
                 };
                 var config = ExperimentConfigFile.Resolve(baseConfig with { Training = training });
                 var path = Path.Combine(runsDir, RunName(model.Name, budget) + ".toml");
@@ -49,6 +54,10 @@ public static class ScalingSweep
             }
         return written;
     }
+
+    /// <summary>The original's micro-batch for the architecture when it divides the global batch, else the base config's.</summary>
+    public static int MicroBatchFor(ModelConfig model, TrainingConfig baseTraining) =>
+        OriginalMicroBatches.For(model) is int m && baseTraining.GlobalBatch % m == 0 ? m : baseTraining.MicroBatch;
 
     /// <summary>Trains every planned run in name order and rewrites results.csv after each one.</summary>
     public static IReadOnlyList<SweepResult> Run(string sweepDirectory, Action<string, ExperimentConfig>? onStart = null,
@@ -76,28 +85,41 @@ public static class ScalingSweep
             var model = config.Training.ResolveModel();
             long n = ModelAccounting.FlameParameterCount(model);
             double tokens = (double)config.Training.Iterations * config.Training.GlobalBatch * config.Training.Sequence;
-            results.Add(new SweepResult(name, config.Training.FlopBudget > 0 ? config.Training.FlopBudget : 6.0 * n * tokens, n, tokens, FinalValidationLoss(runDir), outcome));
+            var losses = FinalLosses(runDir);
+            results.Add(new SweepResult(name, config.Training.FlopBudget > 0 ? config.Training.FlopBudget : 6.0 * n * tokens, n, tokens, losses.Loss, outcome)
+                { ValidationLoss = losses.Validation, TestLoss = losses.Test });
             WriteResults(sweepDirectory, results);
         }
         return results;
     }
 
-    static double FinalValidationLoss(string runDir)
+    /// <summary>
+    /// The loss the original fitted: its notebook (analysis/find_scaling_law.ipynb) reads each run's W&amp;B summary
+    /// "lm loss validation", the last value logged under that name. Megatron's pretrain() logs, after training,
+    /// the validation evaluation and then the test-split evaluation, both as "lm loss validation" at the final
+    /// iteration (training.py evaluate_and_print_results), so the summary holds the test evaluation: eval_iters
+    /// global batches of the test split. That is the loss column here (test_loss), falling back to the last
+    /// validation loss when the run scored no test split; both are kept in their own columns.
+    /// </summary>
+    static (double Loss, double? Validation, double? Test) FinalLosses(string runDir)
     {
         var path = Path.Combine(runDir, MetricsSink.FileName);
-        var last = File.ReadLines(path).Select(l => JsonDocument.Parse(l).RootElement)
-            .LastOrDefault(e => e.TryGetProperty("val_loss", out var v) && v.ValueKind == JsonValueKind.Number);
-        return last.ValueKind == JsonValueKind.Undefined
-            ? throw new UserError($"{path}: no validation loss (set evaluation.validation_batches > 0)")
-            : last.GetProperty("val_loss").GetDouble();
+        var lines = File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        double? Last(string key) => lines.LastOrDefault(e => e.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number) is { ValueKind: JsonValueKind.Object } e
+            ? e.GetProperty(key).GetDouble() : null;
+        var validation = Last("val_loss");
+        var test = Last("test_loss");
+        double loss = test ?? validation ?? throw new UserError($"{path}: no validation or test loss (set evaluation.eval_iters or evaluation.test_iters > 0)");
+        return (loss, validation, test);
     }
 
     /// <summary>flops is the planned budget (so IsoFLOP profiles group by it); tokens are those actually trained (whole steps).</summary>
     static void WriteResults(string sweepDirectory, IEnumerable<SweepResult> results)
     {
         var path = Path.Combine(sweepDirectory, ResultsFile);
-        var lines = results.Select(r => string.Join(",", r.Name, F(r.Flops), r.Params.ToString(CultureInfo.InvariantCulture), F(r.Tokens), F(r.Loss)));
-        File.WriteAllLines(path + ".tmp", lines.Prepend("name,flops,params,tokens,loss"));
+        var lines = results.Select(r => string.Join(",", r.Name, F(r.Flops), r.Params.ToString(CultureInfo.InvariantCulture), F(r.Tokens), F(r.Loss),
+            r.ValidationLoss is double v ? F(v) : "", r.TestLoss is double t ? F(t) : ""));
+        File.WriteAllLines(path + ".tmp", lines.Prepend("name,flops,params,tokens,loss,val_loss,test_loss"));
         File.Move(path + ".tmp", path, overwrite: true);
         static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
     }

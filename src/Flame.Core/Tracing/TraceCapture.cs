@@ -11,8 +11,8 @@ namespace Flame.Tracing;
 
 /// <summary>
 /// Records where every held-out token goes at every checkpoint of a run (spec §5): the first samples of
-/// the run's validation split (fixed by the data, the split and the seed, so every checkpoint sees the
-/// same tokens in the same order) are run through each checkpoint under no_grad, and every MoE layer's
+/// the run's test split by default, as FLAME-MoE traced (fixed by the data, the split and the seed, so every
+/// checkpoint sees the same tokens in the same order) are run through each checkpoint under no_grad, and every MoE layer's
 /// top-k expert ids and gate scores (sorted descending) are written in the published FLAME-MoE layout.
 /// Row i of every actives file is token i of the samples files, whose explicit (sample, position) columns
 /// make the alignment checkable. Each checkpoint's folder is written under a temporary name and renamed
@@ -36,10 +36,10 @@ public static class TraceCapture
         if (!model.IsMoe) throw new UserError($"{runDirectory}: model '{model.Name}' has no MoE layer, so there is no routing to trace");
         if (sequence > model.MaxPositions) throw new UserError($"--seq {sequence} exceeds the model's max positions {model.MaxPositions}");
 
-        using var valid = DataPath.Parse(data).Open(new GptSampleOptions(sequence, SplitName.Valid, Seed: seed));
+        using var valid = DataPath.Parse(data).Open(new GptSampleOptions(sequence, TraceSplit.ToSplitName(options.Split), Seed: seed));
         long wanted = Math.Max(1, options.Tokens / sequence);
         int samples = (int)Math.Min(wanted, valid.Count);
-        if (samples == 0) throw new UserError($"{string.Join(' ', data)}: the validation split has no sample of {sequence} tokens");
+        if (samples == 0) throw new UserError($"{string.Join(' ', data)}: the {options.Split} split has no sample of {sequence} tokens");
         var moeLayers = Enumerable.Range(0, model.Layers).Where(model.IsMoeLayer).ToList();
 
         var output = options.Output ?? Path.Combine(runDirectory, "traces");
@@ -47,7 +47,7 @@ public static class TraceCapture
         {
             Model = model.Name, Experts = model.Experts, TopK = model.TopK, VocabSize = model.VocabSize,
             Layers = moeLayers.Select(TraceLayout.LayerNumber).ToList(), Tokens = (long)samples * sequence, Samples = samples,
-            Sequence = sequence, Data = data, Seed = seed, Tokenizer = RunTrainingConfig.Tokenizer(runDirectory),
+            Sequence = sequence, Data = data, Split = TraceSplit.Parse(options.Split, "split"), Seed = seed, Tokenizer = RunTrainingConfig.Tokenizer(runDirectory),
         };
         var kept = Prepare(output, manifest);
         if (kept.Count == 0) WriteSamples(output, valid, samples, sequence, options);
@@ -76,7 +76,7 @@ public static class TraceCapture
     {
         var previous = TraceManifest.Read(output);
         bool same = previous is not null && previous.Tokens == manifest.Tokens && previous.Sequence == manifest.Sequence
-            && previous.Seed == manifest.Seed && previous.Data.SequenceEqual(manifest.Data) && previous.Experts == manifest.Experts
+            && previous.Seed == manifest.Seed && previous.Split == manifest.Split && previous.Data.SequenceEqual(manifest.Data) && previous.Experts == manifest.Experts
             && previous.TopK == manifest.TopK && previous.Layers.SequenceEqual(manifest.Layers);
         var actives = Path.Combine(output, TraceLayout.ActivesFolder);
         if (!same)

@@ -5,10 +5,10 @@ namespace Flame.Tracing;
 
 /// <summary>
 /// File names of the published FLAME-MoE trace layout (spec §5, Hugging Face CMU-FLAME/FLAME-MoE-Traces):
-/// samples/NNN.parquet (token_id), actives/iter_NNNNNNN/layer_NN.parquet (scores, indices), plus this
+/// samples/NNN.parquet (token_id), actives/iter_NNNN/layer_NN.parquet (scores, indices), plus this
 /// platform's manifest.json. Layers are numbered from 1 as in Megatron-LM, so FLAME-MoE's first MoE layer
 /// (0-based model layer 1, after the dense layer) is layer_02, as in the published traces. Readers accept
-/// any zero padding (the published iteration folders use fewer digits than Megatron's seven).
+/// any zero padding; writers use the published four digits (iter_0540), not Megatron's seven of its checkpoints.
 /// </summary>
 public static partial class TraceLayout
 {
@@ -22,7 +22,8 @@ public static partial class TraceLayout
     public const string IndicesColumn = "indices";
 
     public static string SamplesFile(int index) => $"{index:D3}.parquet";
-    public static string CheckpointFolder(long step) => $"iter_{step:D7}";
+    /// <summary>iter_0540, four digits at least, as the published traces name their folders (spec §7).</summary>
+    public static string CheckpointFolder(long step) => $"iter_{step:D4}";
     public static string LayerFile(int layerNumber) => $"layer_{layerNumber:D2}.parquet";
 
     /// <summary>The published layer number (1-based) of a 0-based model layer.</summary>

@@ -22,7 +22,7 @@ public sealed record TraceManifest
     public int Sequence { get; init; }
     /// <summary>Where the tokens came from: data path, split and seed of the run.</summary>
     public IReadOnlyList<string> Data { get; init; } = [];
-    public string Split { get; init; } = "valid";
+    public string Split { get; init; } = TraceSplit.Default;
     public long Seed { get; init; }
     /// <summary>As TokenizerLoader takes it (a built-in name or a tokenizer.json path), for decoding tokens.</summary>
     public string? Tokenizer { get; init; }

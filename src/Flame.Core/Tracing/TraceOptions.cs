@@ -15,6 +15,8 @@ public sealed record TraceOptions
     /// <summary>Dataset prefix(es) to draw the validation split from; default the run's.</summary>
     public IReadOnlyList<string>? Data { get; init; }
     public long? Seed { get; init; }
+    /// <summary>The split whose first samples are traced (<see cref="TraceSplit"/>: test, as FLAME-MoE's traces).</summary>
+    public string Split { get; init; } = TraceSplit.Default;
     /// <summary>Output folder; default RUN/traces.</summary>
     public string? Output { get; init; }
     /// <summary>Routing rows per Parquet row group.</summary>

@@ -34,6 +34,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
         var modelConfig = config.ResolveModel();
         if (config.Sequence > modelConfig.MaxPositions)
             throw new UserError($"sequence {config.Sequence} exceeds the model's max positions {modelConfig.MaxPositions}");
+        Data.Tokenization.VocabularyFit.Require(config.Tokenizer, modelConfig);
         var device = ProcessWorld.LocalDevice(TorchRuntime.Resolve(DeviceChoiceParser.Parse(config.Device)));
         using var parallel = new ParallelTraining(config, modelConfig, world ?? ProcessWorld.For(device));
         var configJson = JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true });
@@ -47,9 +48,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
         var path = DataPath.Parse(config.Data);
         using var train = path.Open(new GptSampleOptions(config.Sequence, SplitName.Train, Seed: config.Seed,
             Samples: config.Iterations * config.GlobalBatch));
-        using var valid = config.ValidationBatches > 0
-            ? path.Open(new GptSampleOptions(config.Sequence, SplitName.Valid, Seed: config.Seed))
-            : null;
+        using var validation = new MegatronValidation(config, path);
 
         manual_seed(config.Seed);
         using var model = new FlameModel(modelConfig);
@@ -140,32 +139,17 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
                 tokensSinceLog = 0;
                 clock.Restart();
             }
+            if (config.EvaluationCadence.IsDue(done) && validation.Validate(model, done, device, parallel) is double validLoss)
+                metrics?.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = MegatronValidation.Perplexity(validLoss) });
             if (config.IsCheckpointStep(done))
             {
-                if (valid is not null)
-                {
-                    double validLoss = Validate(model, valid, device);
-                    metrics?.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = Math.Exp(validLoss) });
-                }
                 parallel.SaveCheckpoint(store, done, configJson, model, optimizer);
             }
         }
+        // Megatron's test-split evaluation at the end of training (logged once; a finished run resumed keeps it).
+        if (!parallel.MainDecides(MegatronValidation.HasTestLoss(MetricsPath), device) && validation.Test(model, device, parallel) is double testLoss)
+            metrics?.Write(config.Iterations, new Dictionary<string, double?> { ["test_loss"] = testLoss, ["test_ppl"] = MegatronValidation.Perplexity(testLoss) });
         return logs;
-    }
-
-    double Validate(FlameModel model, ISampleSource valid, Device device)
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var losses = new List<Tensor>();
-        long available = valid.Count / config.MicroBatch;
-        for (long b = 0; b < Math.Min(config.ValidationBatches, available); b++)
-        {
-            var indices = Enumerable.Range(0, config.MicroBatch).Select(i => b * config.MicroBatch + i).ToArray();
-            var tokens = SampleBatch.ToDevice(valid, indices, model.Config.VocabSize, device);
-            losses.Add(FlameModel.LanguageModelLoss(model.forward(tokens[.., ..^1]).Logits, tokens[.., 1..]));
-        }
-        return losses.Count == 0 ? double.NaN : stack(losses).mean().item<float>();
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ public sealed record TrainingConfig
     public int Sequence { get; init; } = 256;
     public int MicroBatch { get; init; } = 8;
     public int GlobalBatch { get; init; } = 16;
-    public long Iterations { get; init; } = 120;
+    public long Iterations { get; init; } = 300;
     /// <summary>When positive, iterations come from this training-FLOP budget by FLAME-MoE's formula (spec §3).</summary>
     public double FlopBudget { get; init; }
     public double MaxLr { get; init; } = 3e-4;
@@ -24,8 +24,21 @@ public sealed record TrainingConfig
     public double WarmupFraction { get; init; } = 0.01;
     public double DecayFraction { get; init; } = 0.1;
     public int Checkpoints { get; init; } = 10;
+    /// <summary>Steps between checkpoints (Megatron's --save-interval, also its --eval-interval); 0 = from <see cref="Checkpoints"/>.</summary>
+    public long SaveInterval { get; init; }
     public int LogEvery { get; init; } = 5;
-    public int ValidationBatches { get; init; } = 4;
+    /// <summary>
+    /// Global batches of the validation split per evaluation (Megatron's --eval-iters; its default and the release
+    /// recipes' is 100), each evaluation continuing through the split where the last one stopped.
+    /// </summary>
+    public int EvalIters { get; init; } = 2;
+    /// <summary>
+    /// Steps between validations (Megatron's --eval-interval) plus one at the end; 0 = with every checkpoint, as the
+    /// release recipes (EVAL_INTERVAL = SAVE_INTERVAL). The demo validates every 10 steps to draw its curve.
+    /// </summary>
+    public long EvalInterval { get; init; } = 10;
+    /// <summary>Global batches of the test split scored once after training (Megatron uses eval_iters); 0 = none.</summary>
+    public int TestIters { get; init; } = 2;
     public long Seed { get; init; } = 1234;
     public string Device { get; init; } = "auto";
     public OptimizerSettings Optimizer { get; init; } = new();
@@ -48,12 +61,16 @@ public sealed record TrainingConfig
 
     public int AccumulationSteps => GlobalBatch / MicroBatch;
 
-    /// <summary>Steps after which a checkpoint is written: every ceil(iters/checkpoints) and the last (spec §2: 10 + 1).</summary>
-    public bool IsCheckpointStep(long completedSteps)
-    {
-        long every = Math.Max(1, (Iterations + Checkpoints - 1) / Math.Max(1, Checkpoints));
-        return completedSteps == Iterations || completedSteps % every == 0;
-    }
+    /// <summary>When checkpoints and validation happen (spec §2: 10 + the final one).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public CheckpointCadence Cadence => CheckpointCadence.For(Iterations, Checkpoints, SaveInterval);
+
+    /// <summary>Steps after which a checkpoint is written: every save interval and the last.</summary>
+    public bool IsCheckpointStep(long completedSteps) => Cadence.IsDue(completedSteps);
+
+    /// <summary>When validation happens: every <see cref="EvalInterval"/> steps and at the end, or with the checkpoints.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public CheckpointCadence EvaluationCadence => EvalInterval > 0 ? new CheckpointCadence(Iterations, EvalInterval) : Cadence;
 
     public TrainingConfig Validate()
     {
@@ -68,7 +85,10 @@ public sealed record TrainingConfig
         Require(Iterations >= 1, $"iterations must be at least 1 (got {Iterations})");
         Require(Checkpoints >= 1, $"checkpoints must be at least 1 (got {Checkpoints})");
         Require(LogEvery >= 1, $"log interval must be at least 1 (got {LogEvery})");
-        Require(ValidationBatches >= 0, $"validation batches must be 0 or more (got {ValidationBatches})");
+        Require(SaveInterval >= 0, $"checkpoints.interval must be 0 or more (got {SaveInterval})");
+        Require(EvalInterval >= 0, $"evaluation.interval must be 0 or more (got {EvalInterval})");
+        Require(EvalIters >= 0, $"evaluation.eval_iters must be 0 or more (got {EvalIters})");
+        Require(TestIters >= 0, $"evaluation.test_iters must be 0 or more (got {TestIters})");
         return this;
     }
 }

@@ -146,7 +146,7 @@ public class TraceAnalysisTests
         new TraceManifest { Experts = Experts, TopK = K, Layers = [2, 3], Checkpoints = [10, 20, 30, 40] }.Write(traces);
         Directory.Delete(Path.Combine(traces, "actives", "iter_0020"), recursive: true);
         var result = TraceAnalysis.Analyze(TraceFolder.Open(traces), new AnalysisOptions());
-        Assert.Equal(["iter_0000020", "iter_0000040"], result.Problems.Select(p => Path.GetFileName(p.File)).Order());
+        Assert.Equal(["iter_0020", "iter_0040"], result.Problems.Select(p => Path.GetFileName(p.File)).Order());
         Assert.All(result.Problems, p => Assert.Contains("missing", p.Message));
         Assert.Equal([10L, 30L], result.Checkpoints);
         Assert.All(result.Layers, l => Assert.Equal([10L, 30L], l.Saturation.Keys));

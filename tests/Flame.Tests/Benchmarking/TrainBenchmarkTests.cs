@@ -18,7 +18,7 @@ public class TrainBenchmarkTests
     public void FirstStepLossOnATokenFileIsTheTrainersFirstLoss()
     {
         using var dir = new TempFolder();
-        var config = TrainerTests.TinyRun(TrainerTests.WriteCorpus(dir)) with { Iterations = 3, ValidationBatches = 0, Checkpoints = 1 };
+        var config = TrainerTests.TinyRun(TrainerTests.WriteCorpus(dir)) with { Iterations = 3, EvalIters = 0, Checkpoints = 1 };
         var trainerLogs = new Trainer(config, dir.File("run")).Run(resume: false);
         var result = TrainBenchmark.Run(new TrainBenchmarkOptions(config.ResolveModel(), CPU, config.MicroBatch, config.Sequence,
             Steps: 2, Warmup: 0, Accumulation: config.AccumulationSteps, DataPrefix: config.Data[0], BreakdownSteps: 1, Seed: config.Seed));

@@ -14,9 +14,9 @@ public sealed class MpiJob : IDisposable
     public static readonly string[] TinyRun =
     [
         "model.layers=2", "model.hidden=32", "model.heads=4", "model.dense_ffn=48", "model.experts=4", "model.top_k=2",
-        "model.expert_ffn=16", "model.shared_expert_ffn=32", "model.vocab_size=200", "model.max_positions=32",
+        "model.expert_ffn=16", "model.shared_expert_ffn=32", "model.vocab_size=8192", "model.max_positions=32",
         "data.seq=16", "training.micro_batch=2", "training.global_batch=8", "training.log_every=1",
-        "evaluation.validation_batches=1", "training.device=cpu",
+        "evaluation.eval_iters=1", "evaluation.test_iters=1", "training.device=cpu",
     ];
 
     readonly StringBuilder _output = new();

@@ -19,7 +19,7 @@ public sealed class MpiTrainingRuns : IDisposable
 
     public string Folder(string name) => _dir.File(name);
 
-    public static readonly string[] Base = [$"training.iterations={Steps}", "checkpoints.count=3"];
+    public static readonly string[] Base = [$"training.iterations={Steps}", "checkpoints.interval=10"];
 
     /// <summary>The run <paramref name="name"/> on <paramref name="ranks"/> ranks with extra settings, made on first use; returns its folder.</summary>
     public string Get(string name, int ranks, params string[] settings)

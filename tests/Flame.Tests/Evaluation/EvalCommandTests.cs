@@ -136,7 +136,8 @@ public class EvalCommandTests
     [Fact]
     public void PerplexityOfATrainedRunReproducesTheTrainersLoggedValidationLoss()
     {
-        // The run's config.json names its data, sequence and seed; 1 batch of 2 samples is what the trainer validated on.
+        // The run's config.json names its data, sequence and seed; the trainer's one validation (eval_iters 1 global batch
+        // of 4) scored the split's first 4 samples, 2 batches of 2 here.
         using var dir = new TempFolder();
         var prefix = dir.File("tiny");
         var random = new Random(5);
@@ -153,20 +154,20 @@ public class EvalCommandTests
         {
             Preset = "demo",
             ModelOverrides = ["layers=2", "hidden=32", "heads=4", "dense_ffn=48", "experts=4", "top_k=2", "expert_ffn=16",
-                "shared_expert_ffn=32", "vocab_size=200", "max_positions=32"],
+                "shared_expert_ffn=32", "vocab_size=8192", "max_positions=32"],
             Data = [prefix], Sequence = 16, MicroBatch = 2, GlobalBatch = 4, Iterations = 3, Checkpoints = 1,
-            LogEvery = 1, ValidationBatches = 1, Device = "cpu",
+            LogEvery = 1, EvalIters = 1, Device = "cpu",
         };
         new Flame.Training.Trainer(config, dir.File("run")).Run(resume: false);
         var logged = File.ReadAllLines(dir.File("run/metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
             .Last(l => l.TryGetProperty("val_loss", out _)).GetProperty("val_loss").GetDouble();
 
-        var (code, output, err) = Run("eval", "perplexity", "--run", dir.File("run"), "--batches", "1", "--batch-size", "2", "--device", "cpu", "--json");
+        var (code, output, err) = Run("eval", "perplexity", "--run", dir.File("run"), "--batches", "2", "--batch-size", "2", "--device", "cpu", "--json");
         Assert.True(code == 0, err);
         var result = JsonDocument.Parse(output).RootElement;
         Assert.Equal(16, result.GetProperty("sequence").GetInt32());
         Assert.Equal(3, result.GetProperty("checkpoint_step").GetInt64());
         Assert.Equal(logged, result.GetProperty("loss").GetDouble(), 4);
-        Assert.Equal(Math.Exp(logged), result.GetProperty("perplexity").GetDouble(), 2);
+        Assert.Equal(1.0, result.GetProperty("perplexity").GetDouble() / Math.Exp(logged), 5);
     }
 }

@@ -18,10 +18,10 @@ public class RunCommandTests
         string[] settings =
         [
             $"data.path={prefix}", "data.seq=16", "training.micro_batch=2", "training.global_batch=4", "training.iterations=6",
-            "training.device=cpu", "training.log_every=2", "checkpoints.count=2", "evaluation.validation_batches=1",
+            "training.device=cpu", "training.log_every=2", "checkpoints.count=2", "checkpoints.interval=3", "evaluation.eval_iters=1",
             "evaluation.perplexity_batches=2", "tracing.tokens=64", "model.layers=2", "model.hidden=32", "model.heads=4",
             "model.dense_ffn=48", "model.experts=4", "model.top_k=2", "model.expert_ffn=16", "model.shared_expert_ffn=32",
-            "model.vocab_size=200", "model.max_positions=32",
+            "model.vocab_size=8192", "model.max_positions=32",
         ];
         var (code, _, error) = CliHarness.Run([RunCommands.Create()], ["run", "--out", run, .. settings.SelectMany(s => new[] { "--set", s })]);
         Assert.True(code == 0, error);
@@ -38,8 +38,8 @@ public class RunCommandTests
         Assert.Equal(Math.Exp(perplexity.GetProperty("loss").GetDouble()), perplexity.GetProperty("perplexity").GetDouble(), 6);
 
         // Traces at both checkpoints, for the one MoE layer (layer 1, numbered 02 as published), then the analyses.
-        Assert.True(File.Exists(Path.Combine(run, "traces", "actives", "iter_0000003", "layer_02.parquet")));
-        Assert.True(File.Exists(Path.Combine(run, "traces", "actives", "iter_0000006", "layer_02.parquet")));
+        Assert.True(File.Exists(Path.Combine(run, "traces", "actives", "iter_0003", "layer_02.parquet")));
+        Assert.True(File.Exists(Path.Combine(run, "traces", "actives", "iter_0006", "layer_02.parquet")));
         var analysis = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "analysis", "analysis.json"))).RootElement;
         Assert.Equal(0, analysis.GetProperty("problems").GetArrayLength());
 

@@ -23,9 +23,9 @@ public class TraceCaptureTests
         new Trainer(new TrainingConfig
         {
             ModelOverrides = ["layers=2", "hidden=32", "heads=4", "dense_ffn=48", "experts=8", "top_k=3", "expert_ffn=16",
-                "shared_expert_ffn=32", "vocab_size=200", "max_positions=32"],
-            Data = [prefix], Sequence = 16, MicroBatch = 2, GlobalBatch = 2, Iterations = 4, Checkpoints = 2,
-            LogEvery = 2, ValidationBatches = 1, Device = "cpu",
+                "shared_expert_ffn=32", "vocab_size=8192", "max_positions=32"],
+            Data = [prefix], Sequence = 16, MicroBatch = 2, GlobalBatch = 2, Iterations = 4, Checkpoints = 2, SaveInterval = 2,
+            LogEvery = 2, EvalIters = 1, Device = "cpu",
         }, run).Run(resume: false);
         return run;
     }
@@ -43,7 +43,7 @@ public class TraceCaptureTests
         Assert.Equal(48, first.Tokens);                         // 3 whole samples of 16
 
         var files = Directory.GetFiles(dir.File("a"), "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(dir.File("a"), f)).Order().ToList();
-        Assert.Equal(["actives/iter_0000002/layer_02.parquet", "actives/iter_0000004/layer_02.parquet", "manifest.json", "samples/000.parquet"], files);
+        Assert.Equal(["actives/iter_0002/layer_02.parquet", "actives/iter_0004/layer_02.parquet", "manifest.json", "samples/000.parquet"], files);
         foreach (var file in files)
             Assert.Equal(File.ReadAllBytes(Path.Combine(dir.File("a"), file)), File.ReadAllBytes(Path.Combine(dir.File("b"), file)));
 
@@ -52,8 +52,9 @@ public class TraceCaptureTests
         Assert.Equal([2], manifest.Layers);
         Assert.Equal([2L, 4L], manifest.Checkpoints);
 
-        // samples/: the validation split's first samples, with explicit (sample, position).
-        using var valid = DataPath.Parse([dir.File("corpus")]).Open(new GptSampleOptions(16, SplitName.Valid, Seed: 1234));
+        // samples/: the test split's first samples (as FLAME-MoE traced), with explicit (sample, position).
+        Assert.Equal("test", manifest.Split);
+        using var valid = DataPath.Parse([dir.File("corpus")]).Open(new GptSampleOptions(16, SplitName.Test, Seed: 1234));
         using var samples = TraceParquetReader.Open(dir.File("a/samples/000.parquet"));
         var tokens = samples.Read(0, samples.Column("token_id")!).IntValues.ToArray();
         Assert.Equal(Enumerable.Range(0, 3).SelectMany(s => valid.GetSample(s)[..16]), tokens);
@@ -64,7 +65,7 @@ public class TraceCaptureTests
         using var checkpoint = TrainedCheckpoint.Load(run);
         using var noGrad = TorchSharp.torch.no_grad();
         var alone = checkpoint.Model.forward(SampleBatch.ToTensor(valid, [2], checkpoint.Config.VocabSize)[.., ..16]).Moe[0].Routing;
-        using var layer = TraceParquetReader.Open(dir.File("a/actives/iter_0000004/layer_02.parquet"));
+        using var layer = TraceParquetReader.Open(dir.File("a/actives/iter_0004/layer_02.parquet"));
         var ids = layer.Read(0, layer.Column("indices")!).IntValues.ToArray();
         var scores = layer.Read(0, layer.Column("scores")!).FloatValues.ToArray();
         Assert.Equal(alone.Indices.data<long>().ToArray().Select(i => (int)i), ids[(32 * 3)..]);
@@ -80,7 +81,7 @@ public class TraceCaptureTests
         var run = TinyRun(dir);
         var output = dir.File("traces");
         TraceCapture.Run(run, Options(output));
-        Directory.Delete(Path.Combine(output, "actives", "iter_0000004"), recursive: true);
+        Directory.Delete(Path.Combine(output, "actives", "iter_0004"), recursive: true);
         var again = TraceCapture.Run(run, Options(output));
         Assert.Equal([4L], again.Checkpoints);
         Assert.Equal([2L], again.Skipped);

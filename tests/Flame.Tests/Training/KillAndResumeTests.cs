@@ -11,7 +11,7 @@ public class KillAndResumeTests
     static readonly string[] TinyModel =
     [
         "model.layers=2", "model.hidden=32", "model.heads=4", "model.dense_ffn=48", "model.experts=4", "model.top_k=2",
-        "model.expert_ffn=16", "model.shared_expert_ffn=32", "model.vocab_size=200", "model.max_positions=32",
+        "model.expert_ffn=16", "model.shared_expert_ffn=32", "model.vocab_size=8192", "model.max_positions=32",
     ];
 
     static readonly System.Text.StringBuilder Errors = new();
@@ -22,7 +22,7 @@ public class KillAndResumeTests
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { flame, "train", "--out", runDir, "--set", $"data.path={prefix}", "--set", "data.seq=16",
                      "--set", "training.micro_batch=2", "--set", "training.global_batch=4", "--set", $"training.iterations={iterations}",
-                     "--set", "training.log_every=1", "--set", "checkpoints.count=12", "--set", "evaluation.validation_batches=1",
+                     "--set", "training.log_every=1", "--set", "checkpoints.count=12", "--set", "evaluation.eval_iters=1",
                      "--set", "training.device=cpu" }.Concat(TinyModel.SelectMany(m => new[] { "--set", m })))
             start.ArgumentList.Add(arg);
         if (resume) start.ArgumentList.Add("--resume");

@@ -11,9 +11,9 @@ public class TrainerTests
     {
         Preset = "demo",
         ModelOverrides = ["layers=2", "hidden=32", "heads=4", "dense_ffn=48", "experts=4", "top_k=2", "expert_ffn=16",
-            "shared_expert_ffn=32", "vocab_size=200", "max_positions=32"],
-        Data = [prefix], Sequence = 16, MicroBatch = 2, GlobalBatch = 4, Iterations = 6, Checkpoints = 2,
-        LogEvery = 1, ValidationBatches = 1, Device = "cpu",
+            "shared_expert_ffn=32", "vocab_size=8192", "max_positions=32"],
+        Data = [prefix], Sequence = 16, MicroBatch = 2, GlobalBatch = 4, Iterations = 6, Checkpoints = 2, SaveInterval = 3,
+        LogEvery = 1, EvalIters = 1, TestIters = 1, EvalInterval = 0, Device = "cpu",
     };
 
     internal static string WriteCorpus(TempFolder dir)
@@ -96,22 +96,44 @@ public class TrainerTests
         Assert.Equal(4, checkpoint.Config.Experts);
         Assert.Equal(dir.File("run/tokenizer.json"), checkpoint.Tokenizer);
 
+        // Megatron's validation (training.py): (6 // 3 + 1) evaluations x eval_iters 1 x global batch 4 = 12 samples,
+        // more than one pass over this split holds (7), so it repeats epochs; the evaluation at step 6 is the second,
+        // so it scores global batch 1: samples 4..7.
         using var valid = Flame.Data.Samples.DataPath.Parse([prefix])
-            .Open(new Flame.Data.Samples.GptSampleOptions(config.Sequence, Flame.Data.Samples.SplitName.Valid, Seed: config.Seed));
+            .Open(new Flame.Data.Samples.GptSampleOptions(config.Sequence, Flame.Data.Samples.SplitName.Valid, Seed: config.Seed, Samples: 12));
+        using (var once = Flame.Data.Samples.DataPath.Parse([prefix]).Open(new Flame.Data.Samples.GptSampleOptions(config.Sequence, Flame.Data.Samples.SplitName.Valid, Seed: config.Seed)))
+            Assert.True(once.Count < 12);
         using var noGrad = TorchSharp.torch.no_grad();
-        var tokens = Flame.Data.Samples.SampleBatch.ToTensor(valid, [0, 1], checkpoint.Config.VocabSize);
-        double loss = Flame.Model.FlameModel.LanguageModelLoss(checkpoint.Model.forward(tokens[.., ..^1]).Logits, tokens[.., 1..]).item<float>();
-        var logged = File.ReadAllLines(Path.Combine(dir.File("run"), "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
-            .Last(l => l.TryGetProperty("val_loss", out _)).GetProperty("val_loss").GetDouble();
+        double Loss(SampleIndices indices)
+        {
+            var tokens = Flame.Data.Samples.SampleBatch.ToTensor(valid, indices.Values, checkpoint.Config.VocabSize);
+            return Flame.Model.FlameModel.LanguageModelLoss(checkpoint.Model.forward(tokens[.., ..^1]).Logits, tokens[.., 1..]).item<float>();
+        }
+        double loss = (Loss(new([4, 5])) + Loss(new([6, 7]))) / 2;
+        var lines = File.ReadAllLines(Path.Combine(dir.File("run"), "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var logged = lines.Last(l => l.TryGetProperty("val_loss", out _)).GetProperty("val_loss").GetDouble();
         Assert.Equal(logged, loss, 5);
+        // The first evaluation (step 3) scored samples 0..3, so the two logged losses are of different samples.
+        Assert.NotEqual(logged, lines.First(l => l.TryGetProperty("val_loss", out _)).GetProperty("val_loss").GetDouble());
+
+        // The test split once at the end: test_iters 1 global batch = the first 4 samples of one pass over it.
+        using var test = Flame.Data.Samples.DataPath.Parse([prefix])
+            .Open(new Flame.Data.Samples.GptSampleOptions(config.Sequence, Flame.Data.Samples.SplitName.Test, Seed: config.Seed));
+        var testTokens = Flame.Data.Samples.SampleBatch.ToTensor(test, [0, 1, 2, 3], checkpoint.Config.VocabSize);
+        double testLoss = Flame.Model.FlameModel.LanguageModelLoss(checkpoint.Model.forward(testTokens[.., ..^1]).Logits, testTokens[.., 1..]).item<float>();
+        var testLine = Assert.Single(lines, l => l.TryGetProperty("test_loss", out _));
+        Assert.Equal(6, testLine.GetProperty("step").GetInt64());
+        Assert.Equal(testLoss, testLine.GetProperty("test_loss").GetDouble(), 5);
     }
+
+    internal readonly record struct SampleIndices(long[] Values);
 
     [Fact]
     public void ANonFiniteLossStopsTheRunNamingTheStepAndKeepsTheLastCheckpoint()
     {
         using var dir = new TempFolder();
         // An absurd learning rate sends the weights to infinity within a few steps.
-        var config = TinyRun(WriteCorpus(dir)) with { Iterations = 40, Checkpoints = 40, MaxLr = 1e30, WarmupFraction = 0 };
+        var config = TinyRun(WriteCorpus(dir)) with { Iterations = 40, Checkpoints = 40, SaveInterval = 0, MaxLr = 1e30, WarmupFraction = 0 };
         var error = Assert.Throws<UserError>(() => new Trainer(config, dir.File("run")).Run(resume: false));
         Assert.Matches(@"non-finite (loss|gradient norm) at step (\d+)", error.Message);
         long failedAt = long.Parse(System.Text.RegularExpressions.Regex.Match(error.Message, @"step (\d+)").Groups[1].Value);
