@@ -1,6 +1,5 @@
 using System.Text;
 using Flame.Data.Readers;
-using Parquet.Serialization;
 
 namespace Flame.Tests.Data;
 
@@ -98,16 +97,21 @@ public class CorpusReaderTests
         Assert.Equal("line one\nline two\n", Assert.Single(docs).Text);
     }
 
-    public sealed class Row { public string? text { get; set; } public int id { get; set; } }
-
     [Fact]
-    public async Task ParquetTextColumnStreamsRows()
+    public void ParquetTextColumnStreamsRows()
     {
         using var dir = new TempFolder();
         var path = dir.File("d.parquet");
-        await using (var stream = File.Create(path))
-            await ParquetSerializer.SerializeAsync(new[] { new Row { text = "alpha", id = 1 }, new Row { text = "beta", id = 2 } }, stream);
-        Assert.Equal(["alpha", "beta"], Read(path).Select(d => d.Text));
+        // Another writer (DuckDB), two row groups, a null cell; Hugging Face's column name.
+        DuckDb.Query($"""
+            COPY (SELECT CASE WHEN i = 3 THEN NULL ELSE 'doc ' || i END AS text, i AS id FROM range(10000) t(i) ORDER BY i)
+            TO {DuckDb.Literal(path)} (FORMAT parquet, ROW_GROUP_SIZE 2048)
+            """);
+        Assert.True((long)DuckDb.Query($"SELECT count(DISTINCT row_group_id) FROM parquet_metadata({DuckDb.Literal(path)})")[0][0]! > 1);
+        Assert.Contains("row 4 has no text", Assert.Throws<UserError>(() => Read(path).ToList()).Message);
+        var docs = Read(path, new CorpusReadOptions("text", SkipBad: true));
+        Assert.Equal(Enumerable.Range(0, 10000).Where(i => i != 3).Select(i => $"doc {i}"), docs.Select(d => d.Text));
+        Assert.Equal(10000, docs[^1].Line);
         var e = Assert.Throws<UserError>(() => Read(path, new CorpusReadOptions("body")));
         Assert.Contains("no column \"body\"", e.Message);
     }

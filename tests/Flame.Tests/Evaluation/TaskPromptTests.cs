@@ -108,37 +108,20 @@ public class TaskPromptTests
     }
 
     [Fact]
-    public async Task ParquetRowsWithNestedChoicesReadLikeTheJsonRelease()
+    public void ParquetRowsWithNestedChoicesReadLikeTheJsonRelease()
     {
         using var dir = new TempFolder();
         Directory.CreateDirectory(dir.File("ARC-Easy"));
-        var rows = new[]
-        {
-            new ArcParquetRow { id = "q1", question = "Which object is a conductor?", choices = new() { text = ["wood", "copper"], label = ["A", "B"] }, answerKey = "B" },
-        };
-        // Hugging Face's shard naming, in the dataset's own config folder; choices is a struct of two lists as in the release.
-        using (var stream = File.Create(dir.File("ARC-Easy/test-00000-of-00001.parquet")))
-            await Parquet.Serialization.ParquetSerializer.SerializeAsync(rows, stream);
+        // Hugging Face's shard naming, in the dataset's own config folder; choices is a struct of two lists as in the
+        // release (lower-case column names as in ai2_arc), written by another Parquet writer (DuckDB).
+        DuckDb.Query($$"""
+            COPY (SELECT 'q1' AS id, 'Which object is a conductor?' AS question,
+                         {'text': ['wood', 'copper'], 'label': ['A', 'B']} AS choices, 'B' AS answerKey)
+            TO {{DuckDb.Literal(dir.File("ARC-Easy/test-00000-of-00001.parquet"))}} (FORMAT parquet)
+            """);
         var doc = TaskSplit.Load(HarnessTasks.Get("arc_easy"), dir.Path, "test").Docs.Single();
         Assert.Equal(1, doc.Gold);
         Assert.Equal(["wood", "copper"], doc.Choices);
         Assert.Equal("Question: Which object is a conductor?\nAnswer:", doc.Query);
     }
-
-    // Lower-case names: the Parquet column names of the ai2_arc release.
-#pragma warning disable IDE1006
-    public sealed class ArcChoices
-    {
-        public List<string> text { get; set; } = [];
-        public List<string> label { get; set; } = [];
-    }
-
-    public sealed class ArcParquetRow
-    {
-        public string id { get; set; } = "";
-        public string question { get; set; } = "";
-        public ArcChoices choices { get; set; } = new();
-        public string answerKey { get; set; } = "";
-    }
-#pragma warning restore IDE1006
 }

@@ -1,5 +1,4 @@
 using System.Collections;
-using DuckDB.NET.Data;
 using Flame.Tests.Data;
 using Flame.Tracing;
 using Flame.Tracing.Parquet;
@@ -9,25 +8,6 @@ namespace Flame.Tests.Tracing;
 /// <summary>Trace files against an independent Parquet implementation: DuckDB reads Flame's, Flame reads DuckDB's.</summary>
 public class TraceParquetDuckDbTests
 {
-    static List<object?[]> Query(string sql)
-    {
-        using var connection = new DuckDBConnection("DataSource=:memory:");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (reader.Read())
-        {
-            var row = new object?[reader.FieldCount];
-            for (int i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            rows.Add(row);
-        }
-        return rows;
-    }
-
-    static string Literal(string path) => "'" + path.Replace("'", "''") + "'";
-
     [Fact]
     public void DuckDbListsThePublishedSchemaAndReadsTheValues()
     {
@@ -39,7 +19,7 @@ public class TraceParquetDuckDbTests
         TraceFixtures.WriteSamples(samples, [11, 12, 50276]);
 
         // parquet_schema: name, type, type_length, repetition, children, converted type, logical type (spec §5's layout).
-        var schema = Query($"SELECT name, type, type_length, repetition_type, num_children, converted_type, logical_type FROM parquet_schema({Literal(layer)})")
+        var schema = DuckDb.Query($"SELECT name, type, type_length, repetition_type, num_children, converted_type, logical_type FROM parquet_schema({DuckDb.Literal(layer)})")
             .Skip(1).Select(r => string.Join("|", r)).ToArray();
         Assert.Equal([
             "scores|||OPTIONAL|1|LIST|ListType()",
@@ -50,16 +30,16 @@ public class TraceParquetDuckDbTests
             "element|INT32||OPTIONAL||INT_16|IntType(bitWidth=16, isSigned=1)",
         ], schema.Select(s => s.Replace("bitWidth=\u0010", "bitWidth=16")).ToArray()); // DuckDB prints the int8 width as a character
         Assert.Equal(["scores FLOAT[]", "indices SMALLINT[]"],
-            Query($"DESCRIBE SELECT * FROM read_parquet({Literal(layer)})").Select(r => $"{r[0]} {r[1]}"));
-        Assert.Equal(["token_id INTEGER"], Query($"DESCRIBE SELECT * FROM read_parquet({Literal(samples)})").Select(r => $"{r[0]} {r[1]}"));
+            DuckDb.Query($"DESCRIBE SELECT * FROM read_parquet({DuckDb.Literal(layer)})").Select(r => $"{r[0]} {r[1]}"));
+        Assert.Equal(["token_id INTEGER"], DuckDb.Query($"DESCRIBE SELECT * FROM read_parquet({DuckDb.Literal(samples)})").Select(r => $"{r[0]} {r[1]}"));
 
-        var rows = Query($"SELECT scores, indices FROM read_parquet({Literal(layer)})");
+        var rows = DuckDb.Query($"SELECT scores, indices FROM read_parquet({DuckDb.Literal(layer)})");
         Assert.Equal(routing, rows.Select(r => ((IList)r[1]!).Cast<short>().Select(i => (int)i).ToArray()).ToArray());
         // TraceFixtures' scores are 0.5 / (rank + 1) rounded to float16.
         float[] expected = Enumerable.Range(0, 6).Select(i => (float)(Half)(0.5f / (i + 1))).ToArray();
         Assert.All(rows, r => Assert.Equal(expected, ((IList)r[0]!).Cast<float>().ToArray()));
-        Assert.Equal([11, 12, 50276], Query($"SELECT token_id FROM read_parquet({Literal(samples)})").Select(r => (int)r[0]!));
-        Assert.Equal(2L, Query($"SELECT count(DISTINCT row_group_id) FROM parquet_metadata({Literal(layer)})")[0][0]);
+        Assert.Equal([11, 12, 50276], DuckDb.Query($"SELECT token_id FROM read_parquet({DuckDb.Literal(samples)})").Select(r => (int)r[0]!));
+        Assert.Equal(2L, DuckDb.Query($"SELECT count(DISTINCT row_group_id) FROM parquet_metadata({DuckDb.Literal(layer)})")[0][0]);
     }
 
     [Theory]
@@ -72,13 +52,13 @@ public class TraceParquetDuckDbTests
         using var dir = new TempFolder();
         var path = dir.File("layer_02.parquet");
         const int rows = 10000, k = 6;
-        Query($"""
+        DuckDb.Query($"""
             COPY (SELECT list_transform(range({k}), j -> (0.5 / (j + 1))::FLOAT) AS scores,
                          list_transform(range({k}), j -> ((i * 7 + j * 11) % 64)::SMALLINT) AS indices
                   FROM range({rows}) t(i) ORDER BY i)
-            TO {Literal(path)} (FORMAT parquet, COMPRESSION {codec}, ROW_GROUP_SIZE 2048)
+            TO {DuckDb.Literal(path)} (FORMAT parquet, COMPRESSION {codec}, ROW_GROUP_SIZE 2048)
             """);
-        var encodings = Query($"SELECT DISTINCT encodings FROM parquet_metadata({Literal(path)}) WHERE path_in_schema LIKE 'indices%'");
+        var encodings = DuckDb.Query($"SELECT DISTINCT encodings FROM parquet_metadata({DuckDb.Literal(path)}) WHERE path_in_schema LIKE 'indices%'");
         Assert.Contains(encodings, e => ((string)e[0]!).Contains("DICTIONARY"));
 
         using var reader = TraceParquetReader.Open(path);

@@ -1,5 +1,4 @@
-using Parquet;
-using Parquet.Schema;
+using ParquetSharp;
 
 namespace Flame.Data.Readers;
 
@@ -8,23 +7,38 @@ public static class ParquetTextReader
 {
     public static IEnumerable<TextDocument> Read(string path, CorpusReadOptions options, CorpusReadLog log)
     {
-        using var stream = CorpusFileStream.Open(path, log);
-        ParquetReader reader;
-        try { reader = ParquetReader.CreateAsync(stream).GetAwaiter().GetResult(); }
-        catch (Exception e) when (e is not UserError) { throw new UserError($"{path}: not a readable Parquet file ({e.Message})"); }
-        try
+        var stream = CorpusFileStream.Open(path, log);
+        ParquetFileReader reader;
+        try { reader = new ParquetFileReader(stream, leaveOpen: false); }
+        catch (Exception e) when (e is not UserError)
         {
-            var field = reader.Schema.GetDataFields().FirstOrDefault(f => f.Name == options.TextField)
-                ?? throw new UserError($"{path}: no column \"{options.TextField}\" (columns: {string.Join(", ", reader.Schema.GetDataFields().Select(f => f.Name))})");
+            stream.Dispose();
+            throw new UserError($"{path}: not a readable Parquet file ({FirstLine(e.Message)})");
+        }
+        using (reader)
+        {
+            var schema = reader.FileMetaData.Schema;
+            int column = -1;
+            for (int c = 0; c < schema.NumColumns && column < 0; c++)
+                if (schema.Column(c) is { MaxRepetitionLevel: 0 } d && d.Path.ToDotVector() is [var name] && name == options.TextField) column = c;
+            if (column < 0)
+            {
+                var names = reader.FileMetaData.Schema.GroupNode.Fields.Select(f => f.Name);
+                throw new UserError($"{path}: no column \"{options.TextField}\" (columns: {string.Join(", ", names)})");
+            }
             long row = 0;
-            for (int g = 0; g < reader.RowGroupCount; g++)
+            for (int g = 0; g < reader.FileMetaData.NumRowGroups; g++)
             {
                 string?[] data;
-                using (var group = reader.OpenRowGroupReader(g))
+                try
                 {
-                    data = new string?[checked((int)group.RowCount)];
-                    try { group.ReadAsync(field, data.AsMemory()!, null).AsTask().GetAwaiter().GetResult(); }
-                    catch (Exception e) when (e is not UserError) { throw new UserError($"{path}: column \"{options.TextField}\" of row group {g} cannot be read as text ({e.Message})"); }
+                    using var group = reader.RowGroup(g);
+                    using var cells = group.Column(column).LogicalReader<string?>();
+                    data = cells.ReadAll(checked((int)group.MetaData.NumRows));
+                }
+                catch (Exception e) when (e is not UserError)
+                {
+                    throw new UserError($"{path}: column \"{options.TextField}\" of row group {g} cannot be read as text ({FirstLine(e.Message)})");
                 }
                 foreach (var cell in data)
                 {
@@ -36,6 +50,7 @@ public static class ParquetTextReader
                 }
             }
         }
-        finally { reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
     }
+
+    static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

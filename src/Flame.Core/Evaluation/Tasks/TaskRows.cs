@@ -1,7 +1,7 @@
-using System.Collections;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Parquet.Serialization;
+using Apache.Arrow;
+using Apache.Arrow.Types;
 
 namespace Flame.Evaluation.Tasks;
 
@@ -11,7 +11,8 @@ public sealed record TaskRow(string File, long Number, JsonObject? Row, string? 
 /// <summary>
 /// Reads the rows of task files: JSON lines, or Parquet (Hugging Face's format), whose nested columns (ARC's
 /// struct of lists, HellaSwag's list of endings) are turned into the same JSON shape the .jsonl release has.
-/// Task files are small (at most tens of thousands of rows), so a Parquet file is read whole.
+/// Task files are small (at most tens of thousands of rows), so a Parquet file is read whole, through Arrow's
+/// reader (ParquetSharp).
 /// </summary>
 public static class TaskRows
 {
@@ -35,35 +36,68 @@ public static class TaskRows
 
     static IEnumerable<TaskRow> ReadParquet(string path)
     {
-        IList<Dictionary<string, object>> data;
+        var rows = new List<JsonObject>();
         try
         {
-            using var stream = File.OpenRead(path);
-            data = ParquetSerializer.DeserializeUntypedAsync(stream).GetAwaiter().GetResult().Data;
+            // Arrow's reader turns any nesting (structs, lists, lists of structs) into arrays, a record batch at a time.
+            using var file = new ParquetSharp.Arrow.FileReader(path);
+            using var batches = file.GetRecordBatchReader();
+            while (batches.ReadNextRecordBatchAsync().AsTask().GetAwaiter().GetResult() is { } batch)
+                using (batch)
+                    for (int i = 0; i < batch.Length; i++)
+                        rows.Add(new JsonObject(batch.Schema.FieldsList.Select((field, c) => KeyValuePair.Create(field.Name, ToJson(batch.Column(c), i)))));
         }
         catch (Exception e) when (e is not UserError)
         {
-            throw new UserError($"{path}: not a readable Parquet file ({e.Message})");
+            throw new UserError($"{path}: not a readable Parquet file ({e.Message.Split('\n')[0].Trim()})");
         }
         long number = 0;
-        foreach (var record in data)
-        {
-            number++;
-            yield return new TaskRow(path, number, (JsonObject)ToJson(record)!, null);
-        }
+        foreach (var row in rows) yield return new TaskRow(path, ++number, row, null);
     }
 
-    static JsonNode? ToJson(object? value) => value switch
+    /// <summary>One cell as the JSON the .jsonl release holds: structs become objects, lists arrays.</summary>
+    static JsonNode? ToJson(IArrowArray array, int index)
     {
-        null => null,
-        string s => JsonValue.Create(s),
-        bool b => JsonValue.Create(b),
-        byte[] bytes => JsonValue.Create(System.Text.Encoding.UTF8.GetString(bytes)),
-        IDictionary<string, object> map => new JsonObject(map.Select(p => KeyValuePair.Create(p.Key, ToJson(p.Value)))),
-        IDictionary map => new JsonObject(map.Keys.Cast<object>().Select(k => KeyValuePair.Create(k.ToString()!, ToJson(map[k])))),
-        IEnumerable items => new JsonArray(items.Cast<object?>().Select(ToJson).ToArray()),
-        sbyte or byte or short or ushort or int or uint or long or ulong => JsonValue.Create(Convert.ToInt64(value)),
-        float or double or decimal => JsonValue.Create(Convert.ToDouble(value)),
-        _ => JsonValue.Create(value.ToString()),
+        if (array.IsNull(index)) return null;
+        return array switch
+        {
+            StringArray s => JsonValue.Create(s.GetString(index)),
+            LargeStringArray s => JsonValue.Create(s.GetString(index)),
+            BinaryArray b => JsonValue.Create(System.Text.Encoding.UTF8.GetString(b.GetBytes(index))),
+            BooleanArray b => JsonValue.Create(b.GetValue(index)),
+            Int8Array a => JsonValue.Create((long)a.GetValue(index)!.Value),
+            Int16Array a => JsonValue.Create((long)a.GetValue(index)!.Value),
+            Int32Array a => JsonValue.Create((long)a.GetValue(index)!.Value),
+            Int64Array a => JsonValue.Create(a.GetValue(index)!.Value),
+            UInt8Array a => JsonValue.Create((long)a.GetValue(index)!.Value),
+            UInt16Array a => JsonValue.Create((long)a.GetValue(index)!.Value),
+            UInt32Array a => JsonValue.Create((long)a.GetValue(index)!.Value),
+            UInt64Array a => JsonValue.Create(checked((long)a.GetValue(index)!.Value)),
+            HalfFloatArray h => JsonValue.Create((double)h.GetValue(index)!.Value),
+            FloatArray f => JsonValue.Create((double)f.GetValue(index)!.Value),
+            DoubleArray d => JsonValue.Create(d.GetValue(index)!.Value),
+            ListArray list => Items(list.GetSlicedValues(index)),
+            LargeListArray list => Items(list.GetSlicedValues(index)),
+            StructArray record => new JsonObject(((StructType)record.Data.DataType).Fields
+                .Select((field, c) => KeyValuePair.Create(field.Name, ToJson(record.Fields[c], index)))),
+            DictionaryArray dictionary => ToJson(dictionary.Dictionary, DictionaryKey(dictionary.Indices, index)),
+            _ => throw new NotSupportedException($"column type {array.Data.DataType.Name} is not read"),
+        };
+    }
+
+    static JsonArray Items(IArrowArray items)
+    {
+        var result = new JsonArray();
+        for (int i = 0; i < items.Length; i++) result.Add(ToJson(items, i));
+        return result;
+    }
+
+    static int DictionaryKey(IArrowArray keys, int index) => keys switch
+    {
+        Int8Array k => k.GetValue(index)!.Value,
+        Int16Array k => k.GetValue(index)!.Value,
+        Int32Array k => k.GetValue(index)!.Value,
+        Int64Array k => checked((int)k.GetValue(index)!.Value),
+        _ => throw new NotSupportedException($"dictionary keys of type {keys.Data.DataType.Name}"),
     };
 }
