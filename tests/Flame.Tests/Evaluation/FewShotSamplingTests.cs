@@ -67,6 +67,11 @@ public class FewShotSamplingTests
         Assert.Equal([pool[24], pool[3], pool[0]], first);
         Assert.Equal([pool[2], pool[29], pool[25]], second);
         Assert.Equal([pool[1], pool[21], pool[22]], third);
+
+        // Python compares dicts whatever their key order: the same row written with its fields reordered is still dropped.
+        var reordered = new FewShotSampler(pool, 1234, drawsExtra: true)
+            .Next(3, FromRow("""{"label": 1, "sol2": "right 14", "goal": "goal 14", "sol1": "wrong 14"}"""));
+        Assert.Equal([pool[24], pool[3], pool[0]], reordered);
     }
 
     [Fact]
