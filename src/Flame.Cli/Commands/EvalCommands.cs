@@ -22,7 +22,8 @@ public static class EvalCommands
         var dataDir = new Option<string?>("--data-dir") { Description = "folder with one subfolder per task (see README: Evaluation)" };
         var limit = new Option<int?>("--limit") { Description = "score only the first N documents of each task" };
         var shots = new Option<string?>("--shots") { Description = "few-shot examples: K for every task, or task=K,... (default: FLAME-MoE's 10 for ARC-E, ARC-C, PIQA, HellaSwag; 0 for OBQA, WinoGrande)" };
-        var seed = new Option<long>("--fewshot-seed") { Description = "seed of the few-shot draws (the harness's default)", DefaultValueFactory = _ => 1234 };
+        var seed = new Option<long>("--fewshot-seed") { Description = "seed of the few-shot draws: 1234 is the harness's default; FLAME-MoE's evaluate.sh used 42 (--seed 42)", DefaultValueFactory = _ => 1234 };
+        var logSamples = new Option<bool>("--log-samples") { Description = "also write every document's requests and scores to samples_<task>.jsonl (the harness's --log_samples)" };
         var batch = BatchSize();
         var perplexityData = new Option<string[]>("--perplexity-data") { Description = "also measure validation perplexity (50 batches) on this dataset prefix (or W1 P1 W2 P2); with --run, default: the run's own data", AllowMultipleArgumentsPerToken = true };
         var allCheckpoints = new Option<bool>("--all-checkpoints") { Description = "with --run: evaluate every checkpoint into eval/iter_NNNNNNN (the newest also into eval/)" };
@@ -31,7 +32,7 @@ public static class EvalCommands
         var dtype = CommonOptions.Dtype();
         var json = CommonOptions.Json();
         var command = new Command("eval", "score a checkpoint on ARC-Easy, ARC-Challenge, OpenBookQA, HellaSwag, PIQA and WinoGrande like lm-evaluation-harness")
-            { checkpoint, run, tasks, dataDir, limit, shots, seed, batch, perplexityData, allCheckpoints, output, device, dtype, json };
+            { checkpoint, run, tasks, dataDir, limit, shots, seed, logSamples, batch, perplexityData, allCheckpoints, output, device, dtype, json };
         command.SetAction(parse =>
         {
             var target = Target(parse, checkpoint, run);
@@ -39,7 +40,7 @@ public static class EvalCommands
             {
                 Tasks = parse.GetValue(tasks) is { } t ? t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [],
                 DataDir = parse.GetValue(dataDir), Limit = parse.GetValue(limit), Shots = ParseShots(parse.GetValue(shots)),
-                FewShotSeed = parse.GetValue(seed), BatchSize = parse.GetValue(batch), Device = parse.GetValue(device)!,
+                FewShotSeed = parse.GetValue(seed), LogSamples = parse.GetValue(logSamples), BatchSize = parse.GetValue(batch), Device = parse.GetValue(device)!,
                 ComputeType = CommonOptions.ParseDtype(parse.GetValue(dtype)),
                 PerplexityData = parse.GetValue(perplexityData) is { Length: > 0 } p ? p : null, OutputDir = parse.GetValue(output),
             };

@@ -85,13 +85,18 @@ public static partial class ScalingCommands
             Description = "write the figures (PNG and SVG) to this folder; given without a folder, beside the CSV",
             Arity = ArgumentArity.ZeroOrOne,
         };
+        var tolerance = new Option<double>("--budget-tolerance")
+        {
+            Description = "runs whose FLOPs are within this fraction of each other share an IsoFLOP budget (Approach 2)",
+            DefaultValueFactory = _ => IsoFlopFit.DefaultBudgetTolerance,
+        };
         var json = CommonOptions.Json();
         var command = new Command("fit", "fit Approach 2 (IsoFLOP profiles) and Approach 3 (parametric loss) to finished runs")
-            { input, bootstrap, seed, plots, json };
+            { input, tolerance, bootstrap, seed, plots, json };
         command.SetAction(parse =>
         {
             var runs = ScalingResultsCsv.Read(parse.GetValue(input)!);
-            var approach2 = IsoFlopFit.Fit(runs);
+            var approach2 = IsoFlopFit.Fit(runs, parse.GetValue(tolerance));
             int samples = parse.GetValue(bootstrap);
             if (samples < 0) throw new UserError($"--bootstrap must be 0 or more (got {samples})");
             // Approach 2 stands on its own: a sweep too small for the parametric fit still gets its profiles and figures.
@@ -99,6 +104,8 @@ public static partial class ScalingCommands
             string? approach3Error = null;
             try { approach3 = ParametricFit.Fit(runs); }
             catch (UserError e) { approach3Error = e.Message; }
+            if (!approach2.Fitted && approach3 is null)
+                throw new UserError($"nothing could be fitted to {parse.GetValue(input)}: {Approach2Missing(approach2)}; {approach3Error}");
             var intervals = samples > 0 && approach3 is not null ? Bootstrap.Run(runs, samples, parse.GetValue(seed)) : null;
             if (parse.GetResult(plots) is not null)
             {
@@ -168,15 +175,33 @@ public static partial class ScalingCommands
         };
     }
 
+    /// <summary>Why Approach 2 has no profile, in one clause.</summary>
+    static string Approach2Missing(IsoFlopFitResult a2) =>
+        $"Approach 2 needs a budget with runs of at least {IsoFlopFit.MinimumSizes} model sizes, and none of the {a2.LeftOut.Count} budgets " +
+        $"(FLOPs grouped within {a2.BudgetTolerance.ToString("0.###%", CultureInfo.InvariantCulture)}; --budget-tolerance) has them";
+
+    static string Flops(double c) => c.ToString("0.00E+0", CultureInfo.InvariantCulture);
+
     static void ShowFit(IsoFlopFitResult a2, ParametricFitResult? a3, string? a3Error, BootstrapIntervals? boot)
     {
-        var profiles = new Table().Title("[bold]Approach 2[/]: IsoFLOP profiles").AddColumn("budget").AddColumn("runs")
-            .AddColumn("quadratic N_opt").AddColumn("best run N").AddColumn("best loss");
-        foreach (var p in a2.Profiles)
-            profiles.AddRow(p.Budget.ToString("0.00E+0", CultureInfo.InvariantCulture), $"{p.Runs}",
-                            p.QuadraticOptimalParams is { } n ? n.ToString("0.000E+0", CultureInfo.InvariantCulture) : "-",
-                            p.BestRunParams.ToString("0.000E+0", CultureInfo.InvariantCulture), $"{p.BestRunLoss:F4}");
-        AnsiConsole.Write(profiles);
+        if (a2.Fitted)
+        {
+            var profiles = new Table().Title($"[bold]Approach 2[/]: IsoFLOP profiles (budgets grouped within {a2.BudgetTolerance.ToString("0.###%", CultureInfo.InvariantCulture)} of their FLOPs)")
+                .AddColumn("budget").AddColumn("runs").AddColumn("quadratic N_opt").AddColumn("best run N").AddColumn("best loss");
+            foreach (var p in a2.Profiles)
+                profiles.AddRow(Flops(p.Budget), $"{p.Runs}",
+                                p.QuadraticOptimalParams is { } n ? n.ToString("0.000E+0", CultureInfo.InvariantCulture) : "-",
+                                p.BestRunParams.ToString("0.000E+0", CultureInfo.InvariantCulture), $"{p.BestRunLoss:F4}");
+            AnsiConsole.Write(profiles);
+        }
+        else AnsiConsole.MarkupLineInterpolated($"[yellow]Approach 2 not fitted:[/] {Approach2Missing(a2)}");
+        if (a2.LeftOut.Count > 0)
+        {
+            var list = string.Join(", ", a2.LeftOut.Take(8).Select(b => $"C = {Flops(b.Budget)} ({b.Runs} runs, {b.Sizes} sizes)")) + (a2.LeftOut.Count > 8 ? ", ..." : "");
+            AnsiConsole.MarkupLineInterpolated($"left out of Approach 2 ({a2.LeftOut.Count} budgets with fewer than {IsoFlopFit.MinimumSizes} model sizes): {list}");
+        }
+        if (a2.Fitted && a2.BestRun is null)
+            AnsiConsole.MarkupLine("no power law N_opt(C): it needs at least two budgets with profiles");
         if (a2.Quadratic is { } q) AnsiConsole.MarkupLine($"N_opt = {q.K.ToString("0.000E+0", CultureInfo.InvariantCulture)} * C^{q.Exponent:F4} (quadratic minima, {q.Points} budgets)");
         if (a2.BestRun is { } br) AnsiConsole.MarkupLine($"N_opt = {br.K.ToString("0.000E+0", CultureInfo.InvariantCulture)} * C^{br.Exponent:F4} (best runs, {br.Points} budgets)");
 
@@ -201,5 +226,7 @@ public static partial class ScalingCommands
         Row("b = alpha/(alpha+beta)", l.TokensExponent, boot?.TokensExponent);
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"objective {a3.Objective.ToString("0.000E+0", CultureInfo.InvariantCulture)}; {a3.Converged} of {a3.Starts} starts converged, {a3.ConvergedNearBest} to the best");
+        if (boot is { Failed: > 0 })
+            AnsiConsole.MarkupLine($"{boot.Failed} of {boot.Samples} bootstrap replicates could not be fitted (too few distinct points, or no start converged) and are left out of the intervals");
     }
 }

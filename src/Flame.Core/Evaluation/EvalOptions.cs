@@ -14,7 +14,10 @@ public sealed record EvalOptions
     public int? Limit { get; init; }
     /// <summary>Shots per task name overriding FLAME-MoE's defaults; key "*" applies to every task.</summary>
     public IReadOnlyDictionary<string, int> Shots { get; init; } = new Dictionary<string, int>();
+    /// <summary>Seed of the few-shot draws: the harness's default 1234; FLAME-MoE's evaluate.sh passes --seed 42, which sets it to 42.</summary>
     public long FewShotSeed { get; init; } = 1234;
+    /// <summary>Also write every document's requests and scores to samples_&lt;task&gt;.jsonl (the harness's --log_samples).</summary>
+    public bool LogSamples { get; init; }
     public int BatchSize { get; init; } = 16;
     public string Device { get; init; } = "auto";
     /// <summary>Compute dtype on CUDA (default bf16); CPU always computes in fp32 unless set.</summary>

@@ -9,7 +9,8 @@ namespace Flame.Evaluation;
 /// <summary>
 /// Entry points of downstream evaluation (spec §4): a checkpoint (or a run's newest, or every checkpoint of a
 /// run) scored on the harness's tasks and, optionally, validation perplexity. Results go to RUN/eval/:
-/// &lt;task&gt;.json per task, perplexity.json, and summary.json (the schema the run report renders).
+/// &lt;task&gt;.json per task, perplexity.json, summary.json (the schema the run report renders), and with --log-samples
+/// samples_&lt;task&gt;.jsonl.
 /// </summary>
 public static class Evaluator
 {
@@ -43,6 +44,7 @@ public static class Evaluator
             {
                 var result = TaskEvaluator.Run(t.Task, t.Eval, t.Train, t.Shots, options, tokenizer, scorer, checkpoint.Step, progress, cancel);
                 EvalJson.Write(Path.Combine(output, $"{t.Task.Name}.json"), result);
+                if (result.Samples is { } samples) SampleLog.Write(Path.Combine(output, SampleLog.FileName(t.Task.Name)), samples);
                 results.Add(result);
             }
         }
@@ -106,8 +108,10 @@ public static class Evaluator
             int shots = options.ShotsFor(task);
             var eval = TaskSplit.Load(task, options.DataDir!, task.EvalSplit);
             var train = shots > 0 ? TaskSplit.Load(task, options.DataDir!, task.TrainSplit) : null;
-            if (train is not null && train.Docs.Count < shots)
-                throw new UserError($"{task.Name}: {shots}-shot needs {shots} training rows; {string.Join(", ", train.Files)} has {train.Docs.Count} usable");
+            int needed = FewShotSampler.PoolNeeded(shots, task.DrawsExtraShot);
+            if (train is not null && train.Docs.Count < needed)
+                throw new UserError($"{task.Name}: {shots}-shot needs {needed} training rows{(needed > shots ? " (the harness draws one more for a task without a test split)" : "")}; " +
+                                    $"{string.Join(", ", train.Files)} has {train.Docs.Count} usable");
             loaded.Add(new LoadedTask(task, eval, train, shots));
         }
         return loaded;

@@ -6,8 +6,9 @@ namespace Flame.Evaluation;
 
 /// <summary>
 /// One task on one model, the harness's way: documents of the evaluated split in file order (the first
-/// --limit of them), k few-shot examples per document from the training split, one log-likelihood request
-/// per choice, acc and acc_norm per document, means with standard errors.
+/// --limit of them), k few-shot examples per document from the training split (<see cref="FewShotSampler"/>),
+/// one log-likelihood request per choice, acc and acc_norm per document, means with standard errors; with
+/// <see cref="EvalOptions.LogSamples"/> also every document's requests and scores.
 /// </summary>
 public static class TaskEvaluator
 {
@@ -17,9 +18,9 @@ public static class TaskEvaluator
         if (shots > 0 && train is null) throw new ArgumentException("shots need the training split");
         var clock = Stopwatch.StartNew();
         var docs = eval.Docs.Take(options.Limit ?? int.MaxValue).ToList();
-        var sampler = new FewShotSampler(train?.Docs ?? [], options.FewShotSeed);
+        var sampler = new FewShotSampler(train?.Docs ?? [], options.FewShotSeed, task.DrawsExtraShot);
         // Draw in document order (the harness's order), then tokenize on every core.
-        var pairs = docs.Select(doc => PromptBuilder.Requests(doc, sampler.Next(shots))).ToList();
+        var pairs = docs.Select(doc => PromptBuilder.Requests(doc, sampler.Next(shots, doc))).ToList();
         var tokenized = new TokenizedRequest[docs.Count][];
         Parallel.For(0, docs.Count, new ParallelOptions { CancellationToken = cancel }, d =>
         {
@@ -33,14 +34,19 @@ public static class TaskEvaluator
 
         var acc = new List<bool>(docs.Count);
         var accNorm = new List<bool>(docs.Count);
+        var samples = options.LogSamples ? new List<DocumentSample>(docs.Count) : null;
         int at = 0;
-        foreach (var doc in docs)
+        for (int d = 0; d < docs.Count; d++)
         {
-            var lls = scored.Results.Skip(at).Take(doc.Choices.Count).Select(r => r.Value).ToList();
+            var doc = docs[d];
+            var results = scored.Results.Skip(at).Take(doc.Choices.Count).ToList();
             at += doc.Choices.Count;
+            var lls = results.Select(r => r.Value).ToList();
             var (a, n) = MultipleChoiceScoring.Judge(doc, lls);
             acc.Add(a);
             accNorm.Add(task.HasAccNorm ? n : a);
+            samples?.Add(new DocumentSample(d, pairs[d].Select(p => new[] { p.Context, p.Continuation }).ToList(), lls,
+                results.Select(r => r.IsGreedy).ToList(), doc.Gold, a ? 1 : 0, task.HasAccNorm ? (n ? 1 : 0) : null));
         }
         var accMean = MeanWithError.Of(acc);
         var normMean = MeanWithError.Of(accNorm);
@@ -54,6 +60,7 @@ public static class TaskEvaluator
             Requests = flat.Count, TruncatedRequests = scored.Truncated, Window = scorer.Window, FewshotSeed = options.FewShotSeed,
             Seconds = seconds, ChoicesPerSecond = flat.Count / Math.Max(seconds, 1e-9),
             ExampleContext = pairs[0][0].Context, ExampleContinuation = pairs[0][0].Continuation,
+            Samples = samples,
         };
     }
 }

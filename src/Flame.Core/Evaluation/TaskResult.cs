@@ -32,6 +32,9 @@ public sealed record TaskResult
     /// <summary>The first document's first scored pair, to check the prompt by eye.</summary>
     public required string ExampleContext { get; init; }
     public required string ExampleContinuation { get; init; }
+    /// <summary>Every document's requests and scores when --log-samples asked for them (written to samples_&lt;task&gt;.jsonl, not here).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<DocumentSample>? Samples { get; init; }
 }
 
 /// <summary>A task's line in eval/summary.json (the schema the run report renders).</summary>

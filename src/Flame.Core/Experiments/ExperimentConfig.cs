@@ -15,6 +15,8 @@ public sealed record EvaluationSettings
     public bool EveryCheckpoint { get; init; }
     /// <summary>Batches of held-out validation tokens for the final perplexity evaluation; 0 = skip.</summary>
     public int PerplexityBatches { get; init; } = 16;
+    /// <summary>Seed of the few-shot draws: the harness's 1234 by default; the release recipes use FLAME-MoE's 42.</summary>
+    public long FewShotSeed { get; init; } = 1234;
 }
 
 /// <summary>Routing traces (spec §5) captured over every checkpoint after training.</summary>

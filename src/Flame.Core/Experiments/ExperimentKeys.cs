@@ -130,6 +130,8 @@ public static class ExperimentKeys
             e => e.EveryCheckpoint, (e, k, v) => e with { EveryCheckpoint = k.ParseBoolean(v) }),
         Eval("evaluation.perplexity_batches", ConfigValueKind.Integer, "micro-batches of held-out tokens for the final perplexity; 0 = skip (at least 1 when evaluation.tasks are set)",
             e => e.PerplexityBatches, (e, k, v) => e with { PerplexityBatches = k.ParseInt32(v) }),
+        Eval("evaluation.fewshot_seed", ConfigValueKind.Integer, "seed of the few-shot draws (the harness's default 1234; FLAME-MoE's evaluate.sh passes --seed 42)",
+            e => e.FewShotSeed, (e, k, v) => e with { FewShotSeed = k.ParseInteger(v) }),
         Trace("tracing.enabled", ConfigValueKind.Boolean, "capture routing traces at every checkpoint and analyse them (spec §5)",
             t => t.Enabled, (t, k, v) => t with { Enabled = k.ParseBoolean(v) }),
         Trace("tracing.tokens", ConfigValueKind.Integer, "held-out tokens traced per checkpoint (the same ones each time)",

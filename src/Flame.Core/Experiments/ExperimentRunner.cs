@@ -68,6 +68,7 @@ public sealed class ExperimentRunner(ExperimentConfig config, string runDirector
             Device = Config.Training.Device,
             BatchSize = Config.Training.MicroBatch,
             PerplexityBatches = Math.Max(1, settings.PerplexityBatches),
+            FewShotSeed = settings.FewShotSeed,
         };
         return Evaluator.EvaluateRun(runDirectory, options, settings.EveryCheckpoint, progress, cancel)[^1];
     }

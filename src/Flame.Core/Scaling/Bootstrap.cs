@@ -9,7 +9,10 @@ public sealed record BootstrapIntervals(int Samples, int Seed, int Failed,
 
 /// <summary>
 /// Uncertainty of Approach 3 (spec §3): refit on runs resampled with replacement (seeded, so repeatable)
-/// and take percentiles. Replicates usually use <see cref="StartGrid.Reduced"/> to stay fast.
+/// and take percentiles. Replicates usually use <see cref="StartGrid.Reduced"/> to stay fast. Each replicate is
+/// held to the same rule as the fit (<see cref="ParametricFit.CheckIdentifiable"/>: distinct points, not on one
+/// line); one that fails it, or does not converge, is counted in <see cref="BootstrapIntervals.Failed"/> and
+/// left out of the percentiles.
 /// </summary>
 public static class Bootstrap
 {

@@ -9,15 +9,22 @@ public sealed record ParametricFitResult(ParametricLaw Law, double Objective, in
 
 /// <summary>
 /// Approach 3 (spec §3): fit L(N, D) = E + A/N^alpha + B/D^beta by minimising <see cref="HuberLogObjective"/>
-/// with L-BFGS from every point of a <see cref="StartGrid"/>, in parallel, keeping the best converged fit.
-/// MathNet 5.0 offers L-BFGS unbounded (LimitedMemoryBfgsMinimizer) and BFGS-B, no L-BFGS-B; the original's
-/// L-BFGS-B runs without bounds, so unbounded L-BFGS is the same method.
+/// (Hoffmann et al. 2022: Huber, delta 1e-3, on log L, in the variables ln E, ln A, alpha, ln B, beta) with
+/// L-BFGS and its analytic gradient from every point of a <see cref="StartGrid"/>, in parallel, keeping the best
+/// converged fit. This is not the original's method. FLAME-MoE's notebook fitted the raw (E, A, alpha, B, beta)
+/// with scipy's L-BFGS-B and finite-difference gradients. In those variables the objective is nearly flat along
+/// A and B (dL/dB = D^-beta, about 5e-7 at D = 1e9 and beta = 0.7), and its published A = 148.413257 and
+/// B = 3269017.372472 are e^5 and e^15, its starting values, to six digits (spec §7): A and B did not move, and
+/// E, alpha and beta were fitted around them. Fitting in log space scales every variable alike, so A and B move as freely as alpha and beta,
+/// and the multi-start grid finds the best of the local minima. <see cref="MinimumPoints"/> distinct (N, D)
+/// points, not spanning a single line in (ln N, ln D), are required: fewer, or repeated rows, leave the law
+/// undetermined and any answer arbitrary.
 /// </summary>
 public static class ParametricFit
 {
     public static ParametricFitResult Fit(IReadOnlyList<ScalingRun> runs, StartGrid? grid = null, double delta = HuberLogObjective.DefaultDelta)
     {
-        if (runs.Count < 5) throw new UserError($"Approach 3 fits 5 coefficients and needs at least 5 runs (got {runs.Count})");
+        CheckIdentifiable(runs);
         grid ??= StartGrid.Full;
         var objective = new HuberLogObjective(runs, delta);
         var starts = grid.Points().ToArray();
@@ -32,6 +39,29 @@ public static class ParametricFit
         var t = best.Theta;
         var law = new ParametricLaw(Math.Exp(t[0]), Math.Exp(t[1]), t[2], Math.Exp(t[3]), t[4]);
         return new ParametricFitResult(law, best.Value, starts.Length, converged.Count, near);
+    }
+
+    /// <summary>Distinct (N, D) points Approach 3 needs: one per coefficient.</summary>
+    public const int MinimumPoints = 5;
+
+    /// <summary>
+    /// Refuses runs that cannot determine the law: fewer than <see cref="MinimumPoints"/> distinct (N, D) points
+    /// (repeated rows add weight, not information), or points on one line in (ln N, ln D), such as a single
+    /// budget's runs (ln N + ln D = ln C/6), along which A/N^alpha and B/D^beta trade off freely.
+    /// </summary>
+    public static void CheckIdentifiable(IReadOnlyList<ScalingRun> runs)
+    {
+        var points = runs.Select(r => (r.Params, r.Tokens)).Distinct().ToList();
+        if (points.Count < MinimumPoints)
+            throw new UserError($"Approach 3 fits 5 coefficients and needs at least {MinimumPoints} distinct (N, D) points (got {points.Count} from {runs.Count} runs)");
+        // The smaller eigenvalue of the points' covariance in (ln N, ln D) is 0 exactly when they lie on a line.
+        double mx = points.Average(p => Math.Log(p.Params)), my = points.Average(p => Math.Log(p.Tokens));
+        double sxx = points.Average(p => Math.Pow(Math.Log(p.Params) - mx, 2)), syy = points.Average(p => Math.Pow(Math.Log(p.Tokens) - my, 2));
+        double sxy = points.Average(p => (Math.Log(p.Params) - mx) * (Math.Log(p.Tokens) - my));
+        double trace = sxx + syy, det = sxx * syy - sxy * sxy;
+        double smaller = trace / 2 - Math.Sqrt(Math.Max(0, trace * trace / 4 - det));
+        if (smaller <= 1e-10 * trace)
+            throw new UserError($"Approach 3: the {points.Count} (N, D) points lie on one line in (log N, log D) (e.g. all at one budget), so N's and D's terms cannot be told apart; add runs at other budgets or sizes");
     }
 
     /// <summary>One L-BFGS run; null when it did not converge (iteration limit, no progress, failed line search, non-finite values).</summary>

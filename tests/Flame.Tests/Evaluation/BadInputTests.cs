@@ -76,6 +76,6 @@ public class BadInputTests
         WriteSplit(dir.Path, "piqa", "train", PiqaTrainRow(0), PiqaTrainRow(1));
         var options = new EvalOptions { DataDir = dir.Path, Tasks = ["piqa"], Shots = new Dictionary<string, int> { ["piqa"] = 3 }, Device = "cpu" };
         var error = Assert.Throws<UserError>(() => Evaluator.EvaluateCheckpoint(dir.File("no-such-checkpoint"), options));
-        Assert.Contains("3-shot needs 3 training rows", error.Message);
+        Assert.Contains("3-shot needs 4 training rows (the harness draws one more", error.Message);   // PIQA has no test split
     }
 }

@@ -56,6 +56,54 @@ public class EvalCommandTests
     }
 
     [Fact]
+    public void LogSamplesWritesEachDocumentsPromptsAndScoresWithTheHarnessDraws()
+    {
+        using var dir = new TempFolder();
+        using (var model = UniformModel()) SaveCheckpoint(model, dir.File("run"), 40);
+        var (code, _, err) = Run("eval", "--run", dir.File("run"), "--tasks", "piqa,winogrande", "--data-dir", TaskData(dir),
+            "--shots", "piqa=2", "--log-samples", "--device", "cpu", "--json");
+        Assert.True(code == 0, err);
+        var lines = File.ReadAllLines(dir.File("run/eval/samples_piqa.jsonl"));
+        Assert.Equal(3, lines.Length);                                  // the fourth validation row is skipped (no sol1)
+        // PIQA has no test split: the harness draws k + 1 = 3 of the 12 training rows and keeps the first 2.
+        // Python 3.11: r = random.Random(1234); [r.sample(range(12), 3) for _ in range(3)] -> [7, 1, 0], [1, 9, 0], [10, 1, 11].
+        int[][] shots = [[7, 1], [1, 9], [10, 1]];
+        double perToken = Math.Log(TinyConfig().PaddedVocab);        // the uniform model: every token costs ln 8320
+        for (int d = 0; d < lines.Length; d++)
+        {
+            using var sample = JsonDocument.Parse(lines[d]);
+            var root = sample.RootElement;
+            Assert.Equal(["doc_id", "requests", "loglikelihoods", "is_greedy", "gold", "acc", "acc_norm"], root.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(d, root.GetProperty("doc_id").GetInt32());
+            var requests = root.GetProperty("requests").EnumerateArray().Select(r => r.EnumerateArray().Select(x => x.GetString()!).ToArray()).ToList();
+            var prefix = string.Concat(shots[d].Select(i => $"Question: goal {i}\nAnswer: right {i}\n\n"));
+            Assert.Equal([[prefix + "Question: When boiling butter, when it's ready, you can\nAnswer:", " Pour it onto a plate"],
+                          [prefix + "Question: When boiling butter, when it's ready, you can\nAnswer:", " Pour it into a jar"]], requests);
+            var lls = root.GetProperty("loglikelihoods").EnumerateArray().Select(x => x.GetDouble()).ToList();
+            Assert.Equal(2, lls.Count);
+            foreach (var ll in lls)
+            {
+                double tokens = -ll / perToken;                             // a whole number of equally likely tokens
+                Assert.True(tokens >= 1 && Math.Abs(tokens - Math.Round(tokens)) < 1e-3, $"{ll}");
+            }
+            int gold = root.GetProperty("gold").GetInt32();
+            Assert.Equal(d == 1 ? 0 : 1, gold);
+            int best = lls[1] > lls[0] ? 1 : 0;
+            Assert.Equal(best == gold ? 1.0 : 0.0, root.GetProperty("acc").GetDouble());
+            Assert.Equal(2, root.GetProperty("is_greedy").GetArrayLength());
+        }
+        // WinoGrande reports only acc: acc_norm is null, and 0-shot prompts carry no examples.
+        var wino = File.ReadAllLines(dir.File("run/eval/samples_winogrande.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(2, wino.Count);
+        Assert.All(wino, w => Assert.Equal(JsonValueKind.Null, w.GetProperty("acc_norm").ValueKind));
+        Assert.Equal("Sarah was a much better surgeon than Maria so Sarah", wino[0].GetProperty("requests")[0][0].GetString());
+        // Without --log-samples no sample file is written.
+        Assert.True(Run("eval", "--run", dir.File("run"), "--tasks", "winogrande", "--data-dir", TaskData(dir), "--device", "cpu",
+            "--output", dir.File("plain")).Code == 0);
+        Assert.Empty(Directory.GetFiles(dir.File("plain"), "samples_*"));
+    }
+
+    [Fact]
     public void LongFewShotPromptsAreTruncatedAndCounted()
     {
         using var dir = new TempFolder();

@@ -53,6 +53,7 @@ public class ReleaseRecipeTests
         Assert.Equal(iterations, checkpoints[^1]);
         Assert.Equal((3e-4, 3e-5, 0.01, 0.1), (t.MaxLr, t.MinLr, t.WarmupFraction, t.DecayFraction));
         Assert.Equal((100, 100), (t.EvalIters, t.TestIters));    // Megatron's default eval_iters, for validation and test
+        Assert.Equal(42, config.Evaluation.FewShotSeed);         // scripts/evaluate.sh: lm_eval --seed 42 sets the few-shot seed
         // The GPT-NeoX (pythia) tokenizer: 50,277 ids, padded to 50,304; the user supplies its tokenizer.json.
         Assert.Equal((50277, 50304), (model.VocabSize, model.PaddedVocab));
         Assert.EndsWith("tokenizer.json", t.Tokenizer);

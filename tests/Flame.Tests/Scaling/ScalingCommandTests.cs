@@ -157,9 +157,54 @@ public class ScalingCommandTests
         Assert.Equal(0, code);
         var json = JsonDocument.Parse(output).RootElement;
         Assert.Equal(JsonValueKind.Null, json.GetProperty("approach3").ValueKind);
-        Assert.Contains("at least 5 runs (got 3)", json.GetProperty("approach3_error").GetString());
+        Assert.Contains("at least 5 distinct (N, D) points (got 3 from 3 runs)", json.GetProperty("approach3_error").GetString());
         Assert.Equal(1, json.GetProperty("approach2").GetProperty("profiles").GetArrayLength());
         Assert.Equal(["isoflop-curves.png", "isoflop-curves.svg", "optimal-params.png", "optimal-params.svg", "runs.csv"], dir.Entries());
+    }
+
+    [Fact]
+    public void FitRefusesInOneLineWhenNothingCanBeFitted()
+    {
+        using var dir = new TempFolder();
+        // Four runs at four FLOP budgets 20% apart: every budget has one size, and four points cannot fit five coefficients.
+        var csv = dir.File("runs.csv");
+        File.WriteAllLines(csv, ["flops,params,loss", "1e18,2e7,3.40", "1.2e18,6e7,3.25", "1.44e18,2e8,3.38", "1.73e18,4e8,3.5"]);
+        var (code, output, err) = CliHarness.Run([ScalingCommands.Create()], ["scaling", "fit", "--input", csv, "--json"]);
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Contains("nothing could be fitted", err);
+        Assert.Contains("none of the 4 budgets (FLOPs grouped within 5%; --budget-tolerance)", err);
+        // Six identical rows: one point, one budget of one size.
+        var same = dir.File("same.csv");
+        File.WriteAllLines(same, ["flops,params,loss", .. Enumerable.Repeat("1e19,1e8,3.1", 6)]);
+        var (sameCode, _, sameErr) = CliHarness.Run([ScalingCommands.Create()], ["scaling", "fit", "--input", same]);
+        Assert.Equal(2, sameCode);
+        Assert.Contains("(got 1 from 6 runs)", sameErr);
+        // A wider tolerance groups the four into one budget with a profile: fitted, exit 0.
+        Assert.Equal(0, Run("scaling", "fit", "--input", csv, "--budget-tolerance", "0.8", "--json").Code);
+        Assert.Equal(2, Run("scaling", "fit", "--input", csv, "--budget-tolerance", "-1").Code);
+    }
+
+    [Fact]
+    public void ChinchillasPublishedRunsFitWithBudgetsGroupedAndTheRestSaid()
+    {
+        // FLOPs read off Chinchilla's figure: no two runs share a value exactly. The first 80 of the 245 keep the test quick.
+        using var dir = new TempFolder();
+        var csv = dir.File("chinchilla-80.csv");
+        File.WriteAllLines(csv, File.ReadLines(ParametricFitTests.ChinchillaCsv).Take(81));
+        var (code, output) = Run("scaling", "fit", "--input", csv, "--json");
+        Assert.Equal(0, code);
+        var root = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(80, root.GetProperty("runs").GetInt32());
+        var a2 = root.GetProperty("approach2");
+        Assert.Equal(0.05, a2.GetProperty("budget_tolerance").GetDouble());
+        int grouped = a2.GetProperty("profiles").EnumerateArray().Sum(p => p.GetProperty("runs").GetInt32());
+        int leftOut = a2.GetProperty("left_out").EnumerateArray().Sum(b => b.GetProperty("runs").GetInt32());
+        Assert.Equal(80, grouped + leftOut);                                    // every run is in a profile or reported
+        Assert.True(a2.GetProperty("profiles").GetArrayLength() > 0);
+        Assert.All(a2.GetProperty("left_out").EnumerateArray(), b => Assert.True(b.GetProperty("sizes").GetInt32() < 3));
+        Assert.NotEqual(JsonValueKind.Null, root.GetProperty("approach3").ValueKind);
     }
 
     [Fact]

@@ -17,6 +17,9 @@ public sealed record EvalDoc
     /// <summary>doc_to_target of a multiple-input task: the text after the blank, scored after every context.</summary>
     public string? SharedContinuation { get; init; }
 
+    /// <summary>The dataset row the document was read from (its identity when the harness compares documents); null when built by hand.</summary>
+    public System.Text.Json.Nodes.JsonObject? Row { get; init; }
+
     public bool MultipleInputs => SharedContinuation is not null;
 }
 

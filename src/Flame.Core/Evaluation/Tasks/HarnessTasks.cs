@@ -82,16 +82,16 @@ public static class HarnessTasks
 
     public static readonly IReadOnlyList<TaskDefinition> All =
     [
-        new("arc_easy", "allenai/ai2_arc (ARC-Easy)", ["arc_easy", "ARC-Easy"], "test", "train", 10, true, ArcFields, Arc),
-        new("arc_challenge", "allenai/ai2_arc (ARC-Challenge)", ["arc_challenge", "ARC-Challenge"], "test", "train", 10, true, ArcFields, Arc),
+        new("arc_easy", "allenai/ai2_arc (ARC-Easy)", ["arc_easy", "ARC-Easy"], "test", "train", 10, true, ArcFields, Arc) { Repository = "ai2_arc" },
+        new("arc_challenge", "allenai/ai2_arc (ARC-Challenge)", ["arc_challenge", "ARC-Challenge"], "test", "train", 10, true, ArcFields, Arc) { Repository = "ai2_arc" },
         new("openbookqa", "allenai/openbookqa (main)", ["openbookqa", "main"], "test", "train", 0, true,
-            ["question_stem", "choices.text", "choices.label", "answerKey"], OpenBookQa),
+            ["question_stem", "choices.text", "choices.label", "answerKey"], OpenBookQa) { Repository = "openbookqa" },
         new("hellaswag", "Rowan/hellaswag", ["hellaswag"], "validation", "train", 10, true,
-            ["activity_label", "ctx_a", "ctx_b", "endings", "label"], HellaSwag),
-        new("piqa", "ybisk/piqa", ["piqa"], "validation", "train", 10, true, ["goal", "sol1", "sol2", "label"], Piqa),
+            ["activity_label", "ctx_a", "ctx_b", "endings", "label"], HellaSwag) { Repository = "hellaswag" },
+        new("piqa", "ybisk/piqa", ["piqa"], "validation", "train", 10, true, ["goal", "sol1", "sol2", "label"], Piqa) { Repository = "piqa" },
         // The harness lists only acc for WinoGrande: its "choices" are contexts, so a length norm means nothing.
         new("winogrande", "allenai/winogrande (winogrande_xl)", ["winogrande", "winogrande_xl"], "validation", "train", 0, false,
-            ["sentence", "option1", "option2", "answer"], WinoGrande),
+            ["sentence", "option1", "option2", "answer"], WinoGrande) { Repository = "winogrande" },
     ];
 
     public static IReadOnlyList<string> Names => All.Select(t => t.Name).ToList();

@@ -17,4 +17,15 @@ public sealed record TaskDefinition(
     int DefaultShots,
     bool HasAccNorm,
     IReadOnlyList<string> Fields,
-    Func<JsonObject, EvalDoc> Parse);
+    Func<JsonObject, EvalDoc> Parse)
+{
+    /// <summary>
+    /// Whether the harness draws one extra few-shot example and drops the evaluated document (samplers.py:
+    /// fewshot_split == test_split). None of the six tasks sets fewshot_split, so this holds exactly for the
+    /// tasks whose YAML has no test split, the ones scored on validation (PIQA, HellaSwag, WinoGrande).
+    /// </summary>
+    public bool DrawsExtraShot => EvalSplit != "test";
+
+    /// <summary>The dataset's repository name on Hugging Face (ai2_arc, hellaswag, ...): a folder name users download it as.</summary>
+    public required string Repository { get; init; }
+}

@@ -18,7 +18,7 @@ public sealed record TaskSplit(string Split, IReadOnlyList<string> Files, IReadO
                 string? error = row.Error;
                 if (row.Row is not null)
                 {
-                    try { docs.Add(task.Parse(row.Row)); }
+                    try { docs.Add(task.Parse(row.Row) with { Row = row.Row }); }
                     catch (BadRowException e) { error = e.Message; }
                 }
                 if (error is null) continue;

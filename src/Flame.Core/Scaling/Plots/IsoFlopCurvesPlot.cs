@@ -22,7 +22,7 @@ public static class IsoFlopCurvesPlot
         {
             var p = profiles[i];
             var color = PlotStyle.Budget(i, profiles.Count);
-            var budgetRuns = runs.Where(r => r.Flops == p.Budget).OrderBy(r => r.Params).ToArray();
+            var budgetRuns = p.Members.OrderBy(r => r.Params).ToArray();
             var points = plot.Add.ScatterPoints(budgetRuns.Select(r => Math.Log10(r.Params)).ToArray(), budgetRuns.Select(r => r.Loss).ToArray(), color);
             points.MarkerSize = 9;
             points.LegendText = $"C = {LogTicks.Flops(p.Budget)}";

@@ -39,7 +39,8 @@ public static class LossContourPlot
         contours.LabelStyle.FontSize = 13;
         contours.LabelStyle.ForeColor = Colors.DimGray;
 
-        var budgets = runs.Select(r => r.Flops).Distinct().Order().ToArray();
+        var groups = IsoFlopFit.GroupBudgets(runs, approach2?.BudgetTolerance ?? IsoFlopFit.DefaultBudgetTolerance);
+        var budgets = groups.Select(g => g.Budget).ToArray();
         for (int i = 0; i < budgets.Length; i++)
         {
             var color = PlotStyle.Budget(i, budgets.Length);
@@ -49,7 +50,7 @@ public static class LossContourPlot
             // Solid and faint: ScottPlot's SVG writer drops dash patterns (and says so on stdout).
             isoFlop.LineColor = color.WithAlpha(0.35);
             isoFlop.LineWidth = 1.5f;
-            var budgetRuns = runs.Where(r => r.Flops == budgets[i]).ToArray();
+            var budgetRuns = groups[i].Runs.ToArray();
             var points = plot.Add.ScatterPoints(budgetRuns.Select(r => Math.Log10(r.Params)).ToArray(),
                                                 budgetRuns.Select(r => Math.Log10(r.Tokens)).ToArray(), color);
             points.MarkerSize = 10;

@@ -14,7 +14,8 @@ public static class OptimalParamsPlot
     {
         var plot = new Plot();
         PlotStyle.Apply(plot, "Compute-optimal model size", "training FLOPs C", "compute-optimal parameters N_opt");
-        var budgets = approach2.Profiles.Select(p => p.Budget).ToArray();
+        // The axis spans every budget, those left out of Approach 2 included (all of them when it fitted none).
+        var budgets = approach2.Profiles.Select(p => p.Budget).Concat(approach2.LeftOut.Select(b => b.Budget)).ToArray();
         double cMin = Math.Log10(budgets.Min()) - 0.3, cMax = Math.Log10(budgets.Max()) + 0.3;
         var cs = Enumerable.Range(0, 61).Select(k => cMin + (cMax - cMin) * k / 60).ToArray();
         var ys = new List<double>();
@@ -45,12 +46,15 @@ public static class OptimalParamsPlot
             points.LegendText = "quadratic minimum per budget";
             ys.AddRange(points.Data.GetScatterPoints().Select(p => p.Y));
         }
-        var best = plot.Add.ScatterPoints(approach2.Profiles.Select(p => Math.Log10(p.Budget)).ToArray(),
-                                          approach2.Profiles.Select(p => Math.Log10(p.BestRunParams)).ToArray(), Colors.Black);
-        best.MarkerShape = MarkerShape.OpenCircle;
-        best.MarkerSize = 12;
-        best.LegendText = "lowest-loss run per budget";
-        ys.AddRange(best.Data.GetScatterPoints().Select(p => p.Y));
+        if (approach2.Fitted)
+        {
+            var best = plot.Add.ScatterPoints(approach2.Profiles.Select(p => Math.Log10(p.Budget)).ToArray(),
+                                              approach2.Profiles.Select(p => Math.Log10(p.BestRunParams)).ToArray(), Colors.Black);
+            best.MarkerShape = MarkerShape.OpenCircle;
+            best.MarkerSize = 12;
+            best.LegendText = "lowest-loss run per budget";
+            ys.AddRange(best.Data.GetScatterPoints().Select(p => p.Y));
+        }
 
         double yMin = ys.Min() - 0.15, yMax = ys.Max() + 0.15;
         plot.Axes.SetLimits(cMin, cMax, yMin, yMax);
