@@ -7,24 +7,18 @@ namespace Flame.Output;
 /// </summary>
 public static class OutputFiles
 {
-    public static void WriteText(string path, string text)
+    public static void WriteText(string path, string text) => Write(path, temp => File.WriteAllText(temp, text));
+
+    public static void Copy(string source, string destination) => Write(destination, temp => File.Copy(source, temp, overwrite: true));
+
+    /// <summary><paramref name="write"/> fills the temporary file it is given; it becomes <paramref name="path"/> when complete.</summary>
+    public static void Write(string path, Action<string> write)
     {
         var temp = TemporaryFiles.For(path);
         try
         {
-            File.WriteAllText(temp, text);
+            write(temp);
             File.Move(temp, path, overwrite: true);
-        }
-        finally { File.Delete(temp); }
-    }
-
-    public static void Copy(string source, string destination)
-    {
-        var temp = TemporaryFiles.For(destination);
-        try
-        {
-            File.Copy(source, temp, overwrite: true);
-            File.Move(temp, destination, overwrite: true);
         }
         finally { File.Delete(temp); }
     }
