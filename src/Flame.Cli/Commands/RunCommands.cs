@@ -43,7 +43,7 @@ public static class RunCommands
             var runner = new ExperimentRunner(config, runDir);
             // Rank 0 claims and locks the folder (the only rank that writes it), before anything is written.
             using var claimed = ProcessWorld.IsMain ? Flame.Output.RunFolder.Claim(runDir, $"flame {name}", parse.GetValue(resume), parse.GetValue(overwrite),
-                demoData: config.Training.Data.Count == 0, say: AnsiConsole.WriteLine) : null;
+                demoData: config.Training.Data.Count == 0, say: Console.WriteLine) : null;
             if (ProcessWorld.Launch.Size > 1 && !ProcessWorld.IsMain)
             {
                 // The other ranks of a launched job train silently; rank 0 shows progress and runs the stages after training.

@@ -14,6 +14,7 @@ public static class RunFolder
         var owner = OutputFolder.OwnerOf(folder, kind);
         if (owner == FolderOwner.Foreign && resume && !overwrite)
             throw new UserError($"{folder}: --resume needs a Flame run folder, and this one {(OutputMarker.Read(folder) is { } m ? $"holds a Flame {m.Kind} output" : "was not written by Flame")}; check the path");
+        if (owner == FolderOwner.Foreign && !overwrite) throw OutputFolder.Refusal(folder, kind, "--out"); // before the lock adds a file
         // Lock before looking at checkpoints, so that what is checked is what this process then writes into.
         var held = RunLock.Acquire(folder, command);
         try

@@ -24,8 +24,8 @@ public class RunLockTests
     {
         using var dir = new TempFolder();
         Directory.CreateDirectory(dir.Path);
-        // flock(1) takes the same flock(2) lock .NET takes for FileShare.None, in another process.
-        using var holder = Process.Start(new ProcessStartInfo("flock", ["-x", Path.Combine(dir.Path, OutputFolder.LockFile), "sleep", "60"]) { UseShellExecute = false })!;
+        // flock(1) takes the same flock(2) lock .NET takes for FileShare.None, in another process (-o: only flock holds it).
+        using var holder = Process.Start(new ProcessStartInfo("flock", ["-x", "-o", Path.Combine(dir.Path, OutputFolder.LockFile), "sleep", "60"]) { UseShellExecute = false })!;
         var clock = Stopwatch.StartNew();
         UserError? refused = null;
         while (refused is null && clock.Elapsed < TimeSpan.FromSeconds(20))
@@ -35,7 +35,7 @@ public class RunLockTests
         }
         Assert.NotNull(refused);
         Assert.Contains("another Flame process", refused.Message);
-        holder.Kill(entireProcessTree: true);                            // SIGKILL to flock and its sleep, which shares the lock
+        holder.Kill(entireProcessTree: true);                            // SIGKILL: nothing of the holder runs
         holder.WaitForExit();
         using (RunLock.Acquire(dir.Path, "flame train")) { }
     }
