@@ -3,7 +3,7 @@ namespace Flame.Output;
 /// <summary>
 /// Whole-file writes into an output folder: a temporary file named for this process, then a rename. The rename
 /// replaces a symbolic link itself, never the file it points to (outside the folder, perhaps), and a reader never
-/// sees half a file.
+/// sees half a file. A temporary a killed writer of the same file left is removed first.
 /// </summary>
 public static class OutputFiles
 {
@@ -14,6 +14,8 @@ public static class OutputFiles
     /// <summary><paramref name="write"/> fills the temporary file it is given; it becomes <paramref name="path"/> when complete.</summary>
     public static void Write(string path, Action<string> write)
     {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        TemporaryFiles.RemoveAbandoned(folder, Path.GetFileName(path)); // what a killed writer of this file left
         var temp = TemporaryFiles.For(path);
         try
         {
