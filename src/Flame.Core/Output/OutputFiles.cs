@@ -7,6 +7,18 @@ namespace Flame.Output;
 /// </summary>
 public static class OutputFiles
 {
+    /// <summary>
+    /// Output files a command was named (PREFIX.bin and .idx, a tokenizer.json) must not exist yet, unless
+    /// <paramref name="overwrite"/>: a dataset or tokenizer there may be someone's days of work. Checked before the work starts.
+    /// </summary>
+    public static void RequireNew(string option, bool overwrite, params string[] paths)
+    {
+        if (overwrite) return;
+        var existing = paths.Where(p => File.Exists(p) || Directory.Exists(p) || new FileInfo(p).LinkTarget is not null).ToList();
+        if (existing.Count > 0)
+            throw new UserError($"{string.Join(", ", existing)}: already exist{(existing.Count == 1 ? "s" : "")}; choose another {option}, or add --overwrite to replace {(existing.Count == 1 ? "it" : "them")}");
+    }
+
     public static void WriteText(string path, string text) => Write(path, temp => File.WriteAllText(temp, text));
 
     public static void Copy(string source, string destination) => Write(destination, temp => File.Copy(source, temp, overwrite: true));
