@@ -52,7 +52,9 @@ public static class OutputFolder
     public static UserError Refusal(string folder, OutputKind kind, string option)
     {
         var what = OutputMarker.Read(folder) is { } marker ? $"holds a Flame {marker.Kind} output (from {marker.Command})" : "is not empty and was not written by Flame";
-        return new UserError($"{folder}: {what}; choose a new or empty {option}, or add --overwrite to remove only what this command writes there ({Describe(kind)}) and keep the rest");
+        var full = Path.GetFullPath(folder);
+        var name = full.TrimEnd('/') == folder.TrimEnd('/') ? folder : $"{folder} ({full})";
+        return new UserError($"{name}: {what}; choose a new or empty {option}, or add --overwrite to remove only what this command writes there ({Describe(kind)}) and keep the rest");
     }
 
     /// <summary>Removes the entries <paramref name="kind"/> owns (never anything else) and the marker; returns what it removed.</summary>
