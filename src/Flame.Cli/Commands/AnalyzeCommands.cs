@@ -65,11 +65,13 @@ public static class AnalyzeCommands
         var topK = new Option<int>("--top-k") { DefaultValueFactory = _ => 6, Description = "experts per token" };
         var dir = new Option<string>("--dir") { DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "flame-analysis-bench"), Description = "where to write the synthetic traces" };
         var keep = new Option<bool>("--keep") { Description = "keep the synthetic traces afterwards" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "use a --dir that Flame did not write, removing only what the bench writes there (samples/, actives/, manifest.json, analysis/)" };
         var json = CommonOptions.Json();
-        var command = new Command("bench", "analysis throughput (token-layers/s) and peak memory on a synthetic trace set") { tokenLayers, layers, checkpoints, experts, topK, dir, keep, json };
+        var command = new Command("bench", "analysis throughput (token-layers/s) and peak memory on a synthetic trace set") { tokenLayers, layers, checkpoints, experts, topK, dir, keep, overwrite, json };
         command.SetAction(parse =>
         {
             var folder = parse.GetValue(dir)!;
+            var owner = AnalysisBenchmark.Claim(folder, parse.GetValue(overwrite), m => { if (!parse.GetValue(json)) AnsiConsole.WriteLine(m); });
             try
             {
                 var r = AnalysisBenchmark.Run(folder, parse.GetValue(tokenLayers), parse.GetValue(layers), parse.GetValue(checkpoints),
@@ -91,7 +93,7 @@ public static class AnalyzeCommands
             }
             finally
             {
-                if (!parse.GetValue(keep) && Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+                if (!parse.GetValue(keep)) AnalysisBenchmark.Clean(folder, owner);
             }
         });
         return command;

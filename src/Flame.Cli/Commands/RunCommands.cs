@@ -33,13 +33,17 @@ public static class RunCommands
         var set = SetOption();
         var output = new Option<string?>("--out") { Description = "run folder (default: runs/<config name>, or runs/demo)" };
         var resume = new Option<bool>("--resume") { Description = "continue from the newest valid checkpoint in the run folder" };
-        var command = new Command(name, description) { file, set, output, resume };
+        var overwrite = new Option<bool>("--overwrite") { Description = "start again in a run folder that holds a run (or a folder Flame did not write), removing only what this command writes there" };
+        var command = new Command(name, description) { file, set, output, resume, overwrite };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(file);
             var config = ExperimentConfigFile.Load(path, parse.GetValue(set) ?? []);
             var runDir = parse.GetValue(output) ?? Path.Combine("runs", path is null ? "demo" : Path.GetFileNameWithoutExtension(path));
             var runner = new ExperimentRunner(config, runDir);
+            // Rank 0 claims and locks the folder (the only rank that writes it), before anything is written.
+            using var claimed = ProcessWorld.IsMain ? Flame.Output.RunFolder.Claim(runDir, $"flame {name}", parse.GetValue(resume), parse.GetValue(overwrite),
+                demoData: config.Training.Data.Count == 0, say: Console.WriteLine) : null;
             if (ProcessWorld.Launch.Size > 1 && !ProcessWorld.IsMain)
             {
                 // The other ranks of a launched job train silently; rank 0 shows progress and runs the stages after training.

@@ -19,10 +19,12 @@ public static class TokenizerCommands
         var output = new Option<string>("--output") { Description = "tokenizer.json to write", Required = true };
         var textField = DataOptions.TextField();
         var skipBad = DataOptions.SkipBad();
+        var overwrite = new Option<bool>("--overwrite") { Description = "replace an existing --output file" };
         var command = new Command("train", "train a byte-level BPE tokenizer (id 0 = <|endoftext|>) and write a Hugging Face tokenizer.json")
-            { inputs, vocab, output, textField, skipBad };
+            { inputs, vocab, output, textField, skipBad, overwrite };
         command.SetAction(parse =>
         {
+            Flame.Output.OutputFiles.RequireNew("--output", parse.GetValue(overwrite), parse.GetValue(output)!);
             var files = CorpusInputs.Expand(parse.GetValue(inputs) is { Length: > 0 } named ? named : [DemoAssets.CorpusPath()]);
             var log = new CorpusReadLog();
             var clock = Stopwatch.StartNew();

@@ -24,6 +24,20 @@ public sealed record AnalysisBenchmarkResult(long TokenLayers, long Tokens, int 
 /// </summary>
 public static class AnalysisBenchmark
 {
+    /// <summary>
+    /// Makes <paramref name="folder"/> the bench's own before anything is written: new, empty or an earlier bench's;
+    /// any other folder is refused unless <paramref name="overwrite"/> (which removes only what the bench writes).
+    /// </summary>
+    public static Output.FolderOwner Claim(string folder, bool overwrite, Action<string>? say = null) =>
+        Output.OutputFolder.Claim(folder, Output.OutputKind.AnalysisBench, "flame analyze bench", "--dir", overwrite, say);
+
+    /// <summary>Removes what the bench wrote, and the folder itself when the bench created it and nothing else is in it.</summary>
+    public static void Clean(string folder, Output.FolderOwner owner)
+    {
+        Output.OutputFolder.RemoveOwned(folder, Output.OutputKind.AnalysisBench);
+        if (owner == Output.FolderOwner.New && Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+    }
+
     public static AnalysisBenchmarkResult Run(string folder, long tokenLayers, int layers, int checkpoints, int experts, int topK,
         int vocab = 8192, Action<string>? onProgress = null)
     {
@@ -31,7 +45,9 @@ public static class AnalysisBenchmark
             throw new UserError("bench: need layers >= 1, checkpoints >= 1 and 1 <= top-k <= experts <= 32767");
         long tokens = Math.Max(1, (tokenLayers + (long)layers * checkpoints - 1) / ((long)layers * checkpoints));
         if (tokens > int.MaxValue / topK) throw new UserError("bench: too many tokens per file");
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        // The folder was claimed (Claim): only what an earlier bench wrote there is replaced.
+        Claim(folder, overwrite: false);
+        Output.OutputFolder.RemoveOwned(folder, Output.OutputKind.AnalysisBench, keepMarker: true);
         var clock = Stopwatch.StartNew();
         onProgress?.Invoke($"writing {tokens:N0} tokens x {layers} layers x {checkpoints} checkpoints");
         Generate(folder, (int)tokens, layers, checkpoints, experts, topK, vocab);

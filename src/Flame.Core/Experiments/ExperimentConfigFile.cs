@@ -120,7 +120,6 @@ public static class ExperimentConfigFile
     {
         Directory.CreateDirectory(runDirectory);
         var path = Path.Combine(runDirectory, ResolvedFileName);
-        File.WriteAllText(path + ".tmp", ToToml(config));
-        File.Move(path + ".tmp", path, overwrite: true);
+        Output.OutputFiles.WriteText(path, ToToml(config));
     }
 }

@@ -9,7 +9,12 @@ namespace Flame.Interop;
 /// <param name="DType">Float32 (exact) or BFloat16 (half the size; weights rounded once).</param>
 /// <param name="MaxShardBytes">model.safetensors up to this size, shards with an index above it.</param>
 /// <param name="Parity">write parity/ (fixed ids and this platform's logits) for scripts/check-hf-parity.py.</param>
-public sealed record HfExportOptions(ScalarType DType = ScalarType.Float32, long MaxShardBytes = 5_000_000_000, bool Parity = true);
+/// <param name="Overwrite">write into a folder Flame did not write, removing only the files an export writes there.</param>
+public sealed record HfExportOptions(ScalarType DType = ScalarType.Float32, long MaxShardBytes = 5_000_000_000, bool Parity = true, bool Overwrite = false)
+{
+    /// <summary>Where --overwrite says what it removed.</summary>
+    public Action<string>? Say { get; init; }
+}
 
 public sealed record HfExportResult(string Folder, HfArchitecture Architecture, long Step, IReadOnlyList<string> Files, long WeightBytes, string? TokenizerNote);
 
@@ -27,7 +32,8 @@ public static class HfExport
     {
         if (options.DType is not (ScalarType.Float32 or ScalarType.BFloat16))
             throw new UserError($"export dtype {options.DType} is not supported; use fp32 or bf16");
-        Directory.CreateDirectory(folder);
+        // Only a new or empty folder, an earlier export, or --overwrite: an existing model folder's shards are not ours to delete.
+        Output.OutputFolder.Claim(folder, Output.OutputKind.HfExport, "flame export hf", "--out", options.Overwrite, options.Say);
         var model = checkpoint.Model;
         var config = checkpoint.Config;
         var architecture = HfConfig.ArchitectureOf(config);
@@ -63,9 +69,5 @@ public static class HfExport
         }
     }
 
-    static void WriteText(string path, string text)
-    {
-        File.WriteAllText(path + ".tmp", text);
-        File.Move(path + ".tmp", path, overwrite: true);
-    }
+    static void WriteText(string path, string text) => Output.OutputFiles.WriteText(path, text);
 }

@@ -21,6 +21,7 @@ public static class HfImport
     public static HfImportResult Run(string modelFolder, string runFolder)
     {
         if (!Directory.Exists(modelFolder)) throw new UserError($"{modelFolder}: no such folder");
+        Output.OutputFolder.RequireNewOrEmpty(runFolder, "--out");
         var json = HfConfig.Read(modelFolder);
         var source = Path.Combine(modelFolder, HfConfig.FileName);
         var config = ResolveConfig(json, modelFolder);
@@ -36,12 +37,18 @@ public static class HfImport
             Load(weights, links, model, HfConfig.TiedEmbeddings(json, source));
 
         var state = JsonSerializer.Serialize(new { imported_from = Path.GetFullPath(modelFolder), architecture = architecture.ToString() });
-        var checkpoint = new CheckpointStore(runFolder).Save(0, state, folder =>
+        // A new run folder only: a step-0 checkpoint added to an existing run would sit under its newer ones.
+        var note = Output.OutputFolder.WriteNew(runFolder, Output.OutputKind.Run, "flame import hf", "--out", temp =>
         {
-            model.save(Path.Combine(folder, TrainedCheckpoint.ModelFile));
-            ModelConfigJson.Write(folder, config);
+            new CheckpointStore(temp).Save(0, state, folder =>
+            {
+                model.save(Path.Combine(folder, TrainedCheckpoint.ModelFile));
+                ModelConfigJson.Write(folder, config);
+            });
+            return CopyTokenizer(modelFolder, temp);
         });
-        return new HfImportResult(checkpoint, config, architecture, links.Count, CopyTokenizer(modelFolder, runFolder));
+        var checkpoint = Path.Combine(new CheckpointStore(runFolder).Root, CheckpointStore.FolderName(0));
+        return new HfImportResult(checkpoint, config, architecture, links.Count, note);
     }
 
     /// <summary>
@@ -95,8 +102,7 @@ public static class HfImport
         var source = Path.Combine(modelFolder, HfTokenizerFiles.TokenizerJson);
         if (!File.Exists(source)) return $"{modelFolder} has no {HfTokenizerFiles.TokenizerJson}; commands that open this run will fall back to the demo tokenizer";
         var target = Path.Combine(runFolder, TrainedCheckpoint.TokenizerFile);
-        File.Copy(source, target + ".tmp", overwrite: true);
-        File.Move(target + ".tmp", target, overwrite: true);
+        Output.OutputFiles.Copy(source, target);
         try
         {
             TokenizerLoader.FromFile(target);

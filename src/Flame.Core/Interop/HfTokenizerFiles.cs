@@ -22,8 +22,7 @@ public static class HfTokenizerFiles
         if (source is null)
             return ([], $"tokenizer '{tokenizer}' is a built-in tiktoken encoding without a tokenizer.json; load it in Python with tiktoken");
         var target = Path.Combine(folder, TokenizerJson);
-        File.Copy(source, target + ".tmp", overwrite: true);
-        File.Move(target + ".tmp", target, overwrite: true);
+        Output.OutputFiles.Copy(source, target);
 
         var model = TokenizerJsonReader.Read(source).Model;
         var eod = model.SpecialTokens.Concat(model.Vocabulary).FirstOrDefault(t => t.Value == endOfDocumentId).Key ?? TokenizerLoader.EndOfText;
@@ -36,7 +35,7 @@ public static class HfTokenizerFiles
             ["model_max_length"] = maxPositions,
             ["clean_up_tokenization_spaces"] = false,
         };
-        File.WriteAllText(Path.Combine(folder, TokenizerConfig), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Output.OutputFiles.WriteText(Path.Combine(folder, TokenizerConfig), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return ([TokenizerJson, TokenizerConfig], null);
     }
 }

@@ -49,6 +49,10 @@ public static class TraceCapture
             Layers = moeLayers.Select(TraceLayout.LayerNumber).ToList(), Tokens = (long)samples * sequence, Samples = samples,
             Sequence = sequence, Data = data, Split = TraceSplit.Parse(options.Split, "split"), Seed = seed, Tokenizer = RunTrainingConfig.Tokenizer(runDirectory),
         };
+        // The output is ours (new, empty, or an earlier capture) or the user said --overwrite; one capture writes it at a time.
+        Output.OutputFolder.RefuseLinks(output, TraceLayout.SamplesFolder, TraceLayout.ActivesFolder);
+        Output.OutputFolder.Claim(output, Output.OutputKind.Traces, "flame trace", "--output", options.Overwrite, onProgress);
+        using var writer = Output.RunLock.Acquire(output, "flame trace");
         var kept = Prepare(output, manifest);
         if (kept.Count == 0) WriteSamples(output, valid, samples, sequence, options);
 
@@ -87,13 +91,16 @@ public static class TraceCapture
             File.Delete(Path.Combine(output, TraceLayout.ManifestFile));
             return [];
         }
+        Output.TemporaryFiles.RemoveAbandoned(actives);       // checkpoints a killed capture left (iter_X.tmp-PID)
         var kept = new HashSet<long>();
         foreach (var dir in Directory.GetDirectories(actives))
         {
             var name = Path.GetFileName(dir);
+            if (Output.TemporaryFiles.IsTemporary(name)) continue;
             if (TraceLayout.ParseCheckpoint(name) is long step
                 && manifest.Layers.All(l => File.Exists(Path.Combine(dir, TraceLayout.LayerFile(l))))) kept.Add(step);
-            else Directory.Delete(dir, recursive: true);       // an interrupted checkpoint (iter_X.tmp)
+            else if (TraceLayout.ParseCheckpoint(name) is not null || name.EndsWith(".tmp", StringComparison.Ordinal))
+                Directory.Delete(dir, recursive: true);       // an incomplete checkpoint of an earlier capture into this folder
         }
         return kept;
     }
@@ -133,12 +140,13 @@ public static class TraceCapture
         IReadOnlyList<int> moeLayers, string output, TraceOptions options, Device device)
     {
         var final = Path.Combine(output, TraceLayout.ActivesFolder, TraceLayout.CheckpointFolder(checkpoint.Step));
-        var temporary = final + ".tmp";
+        var temporary = Output.TemporaryFiles.For(final);
         if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
         Directory.CreateDirectory(temporary);
         int k = checkpoint.Config.TopK;
         var buffers = moeLayers.Select(l => new RoutingBuffer(
             Path.Combine(temporary, TraceLayout.LayerFile(TraceLayout.LayerNumber(l))), k, options.RowGroupRows)).ToList();
+        bool complete = false;
         try
         {
             using var noGrad = no_grad();
@@ -159,8 +167,13 @@ public static class TraceCapture
                 }
             }
             foreach (var b in buffers) b.Complete();
+            complete = true;
         }
-        finally { foreach (var b in buffers) b.Dispose(); }
+        finally
+        {
+            foreach (var b in buffers) b.Dispose();
+            if (!complete) Directory.Delete(temporary, recursive: true); // a failed capture leaves no temporary behind
+        }
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temporary, final);
     }

@@ -7,7 +7,7 @@ namespace Flame.Training;
 public sealed record CheckpointState(long Step, string ConfigJson, Dictionary<string, string> Sha256);
 
 /// <summary>
-/// Checkpoints as folders run/checkpoints/iter_NNNNNNN. Each is written into a ".tmp" folder, its files
+/// Checkpoints as folders run/checkpoints/iter_NNNNNNN. Each is written into a temporary folder (iter_N.tmp-PID), its files
 /// flushed and hashed, then renamed into place, so a crash while writing never leaves a folder that looks
 /// complete; <see cref="Latest"/> skips any folder whose files do not match their recorded SHA-256.
 /// </summary>
@@ -23,10 +23,16 @@ public sealed class CheckpointStore(string runDirectory)
     {
         Directory.CreateDirectory(Root);
         var final = Path.Combine(Root, FolderName(step));
-        var temp = final + ".tmp";
+        Output.TemporaryFiles.RemoveAbandoned(Root, "iter_"); // checkpoints a killed process left half-written
+        var temp = Output.TemporaryFiles.For(final);
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
-        writeFiles(temp);
+        try { writeFiles(temp); }
+        catch
+        {
+            Directory.Delete(temp, recursive: true);
+            throw;
+        }
         var hashes = new Dictionary<string, string>();
         foreach (var file in Directory.GetFiles(temp).OrderBy(f => f, StringComparer.Ordinal))
         {
@@ -61,7 +67,7 @@ public sealed class CheckpointStore(string runDirectory)
         Folders().Select(f => (f, ReadState(f))).Where(c => c.Item2 is not null).Select(c => (c.f, c.Item2!));
 
     IEnumerable<string> Folders() => !Directory.Exists(Root) ? []
-        : Directory.GetDirectories(Root, "iter_*").Where(d => !d.EndsWith(".tmp")).OrderBy(d => d, StringComparer.Ordinal);
+        : Directory.GetDirectories(Root, "iter_*").Where(d => !d.EndsWith(".tmp") && !Output.TemporaryFiles.IsTemporary(Path.GetFileName(d))).OrderBy(d => d, StringComparer.Ordinal);
 
     /// <summary>The state of a checkpoint folder, or null when it is missing, unreadable or fails its hashes.</summary>
     public static CheckpointState? ReadState(string folder)

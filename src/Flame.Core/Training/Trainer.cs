@@ -41,7 +41,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
         if (parallel.IsMain)
         {
             Directory.CreateDirectory(runDirectory);
-            File.WriteAllText(Path.Combine(runDirectory, "config.json"), configJson);
+            Output.OutputFiles.WriteText(Path.Combine(runDirectory, "config.json"), configJson); // replaces a link, never writes through it
             RecordTokenizer();
         }
 
@@ -161,9 +161,9 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
         var source = config.Tokenizer == "demo" ? Data.DemoAssets.TokenizerPath()
             : Directory.Exists(config.Tokenizer) ? Path.Combine(config.Tokenizer, TrainedCheckpoint.TokenizerFile) : config.Tokenizer;
         if (File.Exists(source))
-            File.Copy(source, Path.Combine(runDirectory, TrainedCheckpoint.TokenizerFile), overwrite: true);
+            Output.OutputFiles.Copy(source, Path.Combine(runDirectory, TrainedCheckpoint.TokenizerFile));
         else if (Data.Tokenization.TokenizerLoader.BuiltIn.Contains(config.Tokenizer))
-            File.WriteAllText(Path.Combine(runDirectory, "tokenizer.txt"), config.Tokenizer);
+            Output.OutputFiles.WriteText(Path.Combine(runDirectory, "tokenizer.txt"), config.Tokenizer);
         else throw new UserError($"{config.Tokenizer}: no such tokenizer (give cl100k_base, o200k_base, demo or a tokenizer.json)");
     }
 }

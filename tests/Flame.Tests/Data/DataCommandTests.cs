@@ -60,6 +60,6 @@ public class DataCommandTests
         Assert.Equal(0, tokenizer.EndOfDocumentId);
         Assert.True(tokenizer.VocabSize is > 257 and <= 270);
         Assert.Equal("lowest newer", tokenizer.Decode(tokenizer.Encode("lowest newer")));
-        Assert.Equal(2, Run("tokenizer", "train", "--input", input, "--vocab-size", "100", "--output", output));
+        Assert.Equal(2, Run("tokenizer", "train", "--input", input, "--vocab-size", "100", "--output", dir.File("small.json")));
     }
 }

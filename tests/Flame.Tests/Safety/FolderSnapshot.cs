@@ -5,7 +5,7 @@ namespace Flame.Tests.Safety;
 /// <summary>
 /// Every file under a folder with its SHA-256, and every folder, taken before and after a command, so a test
 /// can assert that nothing it did not own changed (issue 15: "no file outside the command's own output changed").
-/// Symlinks are recorded by their target, never followed.
+/// Symlinks are recorded by their target, never followed; a run's lock file by its presence (it is empty).
 /// </summary>
 public sealed record FolderSnapshot(IReadOnlyDictionary<string, string> Entries)
 {
@@ -22,6 +22,7 @@ public sealed record FolderSnapshot(IReadOnlyDictionary<string, string> Entries)
         {
             string relative = Path.GetRelativePath(root, entry.FullName);
             if (entry.LinkTarget is { } target) entries[relative] = "link -> " + target;
+            else if (entry.Name == Flame.Output.OutputFolder.LockFile) entries[relative] = "lock"; // empty, and unreadable while held
             else if (entry is DirectoryInfo sub) { entries[relative + "/"] = "folder"; Walk(sub, root, entries); }
             else entries[relative] = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(entry.FullName)));
         }

@@ -32,6 +32,9 @@ public sealed class IndexedDatasetWriter : IDisposable
         _maxId = dtype switch { IndexedDType.UInt8 => byte.MaxValue, IndexedDType.UInt16 => ushort.MaxValue, IndexedDType.Int32 => int.MaxValue, _ => long.MaxValue };
         var folder = Path.GetDirectoryName(Path.GetFullPath(prefix))!;
         if (!Directory.Exists(folder)) throw new UserError($"output folder {folder} does not exist");
+        // Temporaries a killed preparation left (PREFIX.bin.tmp-PID-*) are removed once their process is gone.
+        Output.TemporaryFiles.RemoveAbandoned(folder, Path.GetFileName(IndexedDatasetFormat.DataPath(prefix)));
+        Output.TemporaryFiles.RemoveAbandoned(folder, Path.GetFileName(IndexedDatasetFormat.IndexPath(prefix)));
         var tag = $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}"[..20];
         _binTemp = IndexedDatasetFormat.DataPath(prefix) + tag;
         _idxTemp = IndexedDatasetFormat.IndexPath(prefix) + tag;

@@ -11,9 +11,10 @@ namespace Flame.Data.Tokenization;
 /// </summary>
 public static class TokenizerJsonWriter
 {
-    public static void Write(string path, BpeModel model)
+    public static void Write(string path, BpeModel model) => Output.OutputFiles.Write(path, temp => WriteTo(temp, model));
+
+    static void WriteTo(string temp, BpeModel model)
     {
-        var temp = path + $".tmp-{Environment.ProcessId}";
         using (var stream = File.Create(temp))
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -57,7 +58,6 @@ public static class TokenizerJsonWriter
             w.WriteEndObject();
             w.WriteEndObject();
         }
-        File.Move(temp, path, overwrite: true);
     }
 
     static void WriteByteLevel(Utf8JsonWriter w, string name, bool addPrefixSpace)

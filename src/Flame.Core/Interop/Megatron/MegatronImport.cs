@@ -17,7 +17,7 @@ public static class MegatronImport
 {
     public static MegatronImportResult Run(string checkpointFolder, string runFolder, long? iteration = null)
     {
-        ImportOutputFolder.RequireNewOrEmpty(runFolder);
+        Output.OutputFolder.RequireNewOrEmpty(runFolder, "--out");
         using var checkpoint = MegatronCheckpointFolder.Open(checkpointFolder, iteration);
         var name = Path.GetFileName(Path.GetFullPath(checkpointFolder).TrimEnd(Path.DirectorySeparatorChar));
         var config = checkpoint.Args.ToModelConfig(name);
@@ -27,7 +27,7 @@ public static class MegatronImport
         var format = checkpoint is LegacyCheckpoint ? "legacy" : "torch_dist";
         var state = JsonSerializer.Serialize(new { imported_from = checkpoint.Source, format, iteration = checkpoint.Iteration });
         var folderName = CheckpointStore.FolderName(checkpoint.Iteration);
-        ImportOutputFolder.Write(runFolder, temp => new CheckpointStore(temp).Save(checkpoint.Iteration, state, folder =>
+        Output.OutputFolder.WriteNew(runFolder, Output.OutputKind.Run, "flame import megatron", "--out", temp => new CheckpointStore(temp).Save(checkpoint.Iteration, state, folder =>
         {
             model.save(Path.Combine(folder, TrainedCheckpoint.ModelFile));
             ModelConfigJson.Write(folder, config);

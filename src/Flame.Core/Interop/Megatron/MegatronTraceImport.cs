@@ -24,7 +24,7 @@ public static partial class MegatronTraceImport
     public static MegatronTraceImportResult Run(string input, string output, int sequence = 2048, int experts = 64)
     {
         if (sequence < 1) throw new UserError($"--seq {sequence} must be positive");
-        ImportOutputFolder.RequireNewOrEmpty(output);
+        Output.OutputFolder.RequireNewOrEmpty(output, "--out");
         var samplesFolder = Path.Combine(input, "samples");
         var activesFolder = Path.Combine(input, "actives");
         if (!Directory.Exists(samplesFolder) || !Directory.Exists(activesFolder))
@@ -42,7 +42,7 @@ public static partial class MegatronTraceImport
 
         int topK = 0, microBatch = 0, vocab = 0;
         long tokens = 0;
-        var result = ImportOutputFolder.Write(output, temp =>
+        var result = Output.OutputFolder.WriteNew(output, Output.OutputKind.Traces, "flame import megatron-traces", "--out", temp =>
         {
             var perShard = new Dictionary<string, long>();
             (tokens, microBatch, vocab) = WriteSamples(samplesFolder, shards, sequence, temp, perShard);

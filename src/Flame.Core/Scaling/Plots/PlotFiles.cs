@@ -14,10 +14,5 @@ public static class PlotFiles
         return [png, svg];
     }
 
-    static void Write(string path, Action<string> save)
-    {
-        string tmp = path + ".tmp";
-        save(tmp);
-        File.Move(tmp, path, overwrite: true);
-    }
+    static void Write(string path, Action<string> save) => Output.OutputFiles.Write(path, save);
 }
