@@ -6,7 +6,11 @@ using Flame.Analysis;
 namespace Flame.Reporting;
 
 /// <summary>One of the paper's findings as this run measured it: <see cref="Shown"/> is null when the analyses lack the data.</summary>
-public sealed record Finding(string Claim, bool? Shown, string Measured);
+public sealed record Finding(string Claim, bool? Shown, string Measured)
+{
+    /// <summary>The verdict and the numbers, as the report prints them.</summary>
+    public string Sentence => $"{Claim}: {Shown switch { true => "shown", false => "not shown on this run", null => "not measured" }}. {Measured}";
+}
 
 /// <summary>
 /// FLAME-MoE's three routing findings (paper §5: experts increasingly specialize, co-activation stays sparse, routing
@@ -50,11 +54,11 @@ public static class PaperFindings
         int rose = layers.Count(l => Score(l, last) > Score(l, first));
         double Score(int layer, long step) => data.Where(d => d.Layer == layer && d.Step == step).Select(d => d.Score).DefaultIfEmpty(double.NaN).First();
         bool shown = b - a >= SpecializationRise;
-        var numbers = $"the mean top-1 specialization score S (each expert's most specialized token, averaged over experts and " +
+        var numbers = $"The mean top-1 specialization score S (each expert's most specialized token, averaged over experts and " +
                       $"the {layers.Count} MoE layers) went from {F(a)} at step {first} to {F(b)} at step {last} ({Signed(b - a)}); it rose in {rose} of {layers.Count} layers.";
         return new(SpecializationClaim, shown, shown
-            ? $"Shown: {numbers}"
-            : $"Not shown on this run: {numbers} A rise needs at least +{F(SpecializationRise)}.");
+            ? numbers
+            : $"{numbers} A rise needs at least +{F(SpecializationRise)}.");
     }
 
     /// <summary>The share of strongly co-activated expert pairs (strong_pair_share), at its worst over layers and checkpoints.</summary>
@@ -71,10 +75,10 @@ public static class PaperFindings
         bool shown = worst.Share <= SparseShare;
         var strong = $"CoAct >= {F(CoActivation.StrongPair)}, i.e. over {Pct(CoActivation.StrongPair, 0)} of one expert's tokens also routed to the other";
         return new(CoActivationClaim, shown, shown
-            ? $"Shown: at each of the {checkpoints} checkpoints at most {Pct(worst.Share, 1)} of expert pairs co-activate strongly ({strong}; " +
+            ? $"At each of the {checkpoints} checkpoints at most {Pct(worst.Share, 1)} of expert pairs co-activate strongly ({strong}; " +
               $"the most, in layer {worst.Layer:D2} at step {worst.Step}), at most {Pct(SparseShare, 0)} as sparse requires; at step {last} " +
               $"{Pct(lastShare, 1)} on average over layers, and the largest CoAct is {F(lastMax)}."
-            : $"Not shown on this run: {Pct(worst.Share, 1)} of expert pairs co-activate strongly ({strong}) in layer {worst.Layer:D2} at step " +
+            : $"{Pct(worst.Share, 1)} of expert pairs co-activate strongly ({strong}) in layer {worst.Layer:D2} at step " +
               $"{worst.Step}, more than the {Pct(SparseShare, 0)} that counts as sparse; at step {last} {Pct(lastShare, 1)} on average over layers, largest CoAct {F(lastMax)}.");
     }
 
@@ -94,12 +98,12 @@ public static class PaperFindings
         var reached = before.Cast<(long Step, double Value)?>().FirstOrDefault(p => p!.Value.Value >= Saturated);
         string start = $"at the first checkpoint (step {before[0].Step}, {Fraction(before[0].Step, final)} of training) tokens shared {F(before[0].Value)} of their final top-{k} experts (mean over layers)";
         if (reached is { } at && at.Step <= Early * final)
-            return new(SaturationClaim, true, $"Shown: by step {at.Step} ({Fraction(at.Step, final)} of training) tokens already share {F(at.Value)} of their " +
+            return new(SaturationClaim, true, $"By step {at.Step} ({Fraction(at.Step, final)} of training) tokens already share {F(at.Value)} of their " +
                 $"final top-{k} experts (at least {F(Saturated)} within the first {Pct(Early, 0)} of training); {start}.");
         string late = reached is { } r
-            ? $"the routing reached {F(Saturated)} of its final top-{k} only at step {r.Step} ({Fraction(r.Step, final)} of training), later than the first {Pct(Early, 0)}"
-            : $"the routing never reached {F(Saturated)} of its final top-{k} before the final checkpoint (at most {F(before.Max(p => p.Value))}, at step {before.MaxBy(p => p.Value).Step})";
-        return new(SaturationClaim, false, $"Not shown on this run: {late}; {start}.");
+            ? $"The routing reached {F(Saturated)} of its final top-{k} only at step {r.Step} ({Fraction(r.Step, final)} of training), later than the first {Pct(Early, 0)}"
+            : $"The routing never reached {F(Saturated)} of its final top-{k} before the final checkpoint (at most {F(before.Max(p => p.Value))}, at step {before.MaxBy(p => p.Value).Step})";
+        return new(SaturationClaim, false, $"{late}; {start}.");
     }
 
     /// <summary>The findings as an HTML block for the report.</summary>
@@ -109,7 +113,7 @@ public static class PaperFindings
                     "co-activation stays sparse and routing saturates early. Each is decided here from this run's analysis tables; the thresholds are Flame's.</p><ul class=\"findings\">");
         foreach (var f in Measure(analysisDirectory))
         {
-            string verdict = f.Shown switch { true => "shown", false => "not shown", null => "not measured" };
+            string verdict = f.Shown switch { true => "shown", false => "not shown on this run", null => "not measured" };
             html.Append($"<li><strong>{E(f.Claim)}: {verdict}.</strong> {E(f.Measured)}</li>");
         }
         html.Append("</ul>");

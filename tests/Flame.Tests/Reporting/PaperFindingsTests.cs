@@ -45,9 +45,9 @@ public class PaperFindingsTests
         Assert.Contains("layer 02 at step 30", findings[1].Measured);
         Assert.Contains("largest CoAct is 0.450", findings[1].Measured);
         // Saturation: layer mean 0.85 first reaches 0.8 at step 20, 50% of the 40 steps.
-        Assert.Contains("by step 20 (50% of training) tokens already share 0.850 of their final top-6", findings[2].Measured);
+        Assert.Contains("By step 20 (50% of training) tokens already share 0.850 of their final top-6", findings[2].Measured);
         Assert.Contains("step 10, 25% of training) tokens shared 0.600", findings[2].Measured);
-        Assert.All(findings, f => Assert.StartsWith("Shown: ", f.Measured));
+        Assert.Equal("Routing saturates early: shown. By step 20", findings[2].Sentence[..42]);
     }
 
     [Fact]
@@ -58,12 +58,12 @@ public class PaperFindingsTests
             top1Layer2: [0.30, 0.31, 0.30, 0.31], top1Layer3: [0.20, 0.19, 0.20, 0.20],
             strongShare: [0.02, 0.04, 0.12, 0.08], saturationK6: [0.40, 0.55, 0.82, 1.0]));
         Assert.Equal([false, false, false], findings.Select(f => f.Shown));
-        Assert.All(findings, f => Assert.StartsWith("Not shown on this run: ", f.Measured));
+        Assert.All(findings, f => Assert.StartsWith(f.Claim + ": not shown on this run. ", f.Sentence));
         Assert.Contains("from 0.250 at step 10 to 0.255 at step 40 (+0.005); it rose in 1 of 2 layers. A rise needs at least +0.020", findings[0].Measured);
         Assert.Contains("12.0% of expert pairs co-activate strongly", findings[1].Measured);
         Assert.Contains("layer 02 at step 30, more than the 5%", findings[1].Measured);
         // 0.82 is reached at step 30, 75% of training: saturated, but not early.
-        Assert.Contains("only at step 30 (75% of training), later than the first 50%", findings[2].Measured);
+        Assert.Contains("The routing reached 0.800 of its final top-6 only at step 30 (75% of training), later than the first 50%", findings[2].Measured);
     }
 
     [Fact]
