@@ -31,7 +31,7 @@ public static class AnalysisTables
         if (r.Analyses.HasFlag(TraceAnalyses.CoActivation))
         {
             var view = new CsvTable("layer", "checkpoint", "row", "column", "expert_i", "expert_j", "coactivation");
-            var summary = new CsvTable("layer", "checkpoint", "mean_row_max", "max");
+            var summary = new CsvTable("layer", "checkpoint", "mean_row_max", "max", "strong_pair_share");
             var matrices = new List<object>();
             foreach (var l in r.Layers)
                 foreach (var (step, m) in l.CoActivationCounts)
@@ -41,7 +41,7 @@ public static class AnalysisTables
                     for (int a = 0; a < top.Length; a++)
                         for (int b = 0; b < top.Length; b++) view.Add(l.Layer, step, a, b, top[a], top[b], coact[top[a], top[b]]);
                     var rowMax = Enumerable.Range(0, r.Experts).Select(i => Enumerable.Range(0, r.Experts).Max(j => coact[i, j])).ToList();
-                    summary.Add(l.Layer, step, rowMax.Average(), rowMax.Max());
+                    summary.Add(l.Layer, step, rowMax.Average(), rowMax.Max(), CoActivation.StrongPairShare(coact));
                     matrices.Add(new
                     {
                         layer = l.Layer, checkpoint = step,

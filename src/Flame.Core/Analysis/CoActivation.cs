@@ -47,6 +47,24 @@ public static class CoActivation
         return result;
     }
 
+    /// <summary>CoAct at or above this is a strong pair: over 30% of one expert's tokens also go to the other.</summary>
+    public const double StrongPair = 0.3;
+
+    /// <summary>
+    /// The share of ordered expert pairs (i != j) with CoAct[i][j] at or above <see cref="StrongPair"/>: how far from
+    /// sparse a layer's co-activation is (a uniform router gives every pair (k - 1) / (E - 1), 0.079 for top-6 of 64).
+    /// </summary>
+    public static double StrongPairShare(double[,] coact)
+    {
+        int n = coact.GetLength(0);
+        if (n < 2) return 0;
+        long strong = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                if (i != j && coact[i, j] >= StrongPair) strong++;
+        return (double)strong / ((long)n * (n - 1));
+    }
+
     /// <summary>The experts with the largest row maxima of CoAct, largest first (ties: lower id first).</summary>
     public static int[] MostCoActivated(double[,] coact, int count)
     {

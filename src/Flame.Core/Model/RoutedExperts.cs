@@ -92,12 +92,16 @@ public sealed class RoutedExperts : nn.Module
         return RoutedCombine.Sum(perSlot, gates).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The routed rows go through <see cref="Dispatcher"/>, which runs <see cref="ExpertRows"/> where the experts live.</summary>
+    /// <summary>
+    /// The routed rows go through <see cref="Dispatcher"/>, which runs <see cref="ExpertRows"/> where the experts live;
+    /// the rows come back in (token, slot) order and are combined here as in the grouped path (fp32, then cast), so
+    /// expert parallelism rounds exactly as one process does (Megatron unpermutes after the all-to-all the same way).
+    /// </summary>
     Tensor Dispatched(Tensor x, Tensor indices, Tensor gates)
     {
         using var scope = NewDisposeScope();
         var perSlot = Dispatcher!.Run(x, indices, ExpertRows).view(x.shape[0], indices.shape[1], x.shape[1]);
-        return (perSlot * gates.unsqueeze(-1).to(x.dtype)).sum(1).MoveToOuterDisposeScope();
+        return RoutedCombine.Sum(perSlot, gates).MoveToOuterDisposeScope();
     }
 
     /// <summary>This module's experts over rows sorted by expert; <paramref name="offsets"/> are the cumulative row ends (int32).</summary>

@@ -169,6 +169,7 @@ public static class ReportWriter
         var s = summary.RootElement;
         html.Append($"<p class=\"caption\">Routing of {Int(s, "tokens")} held-out tokens at {Count(s, "checkpoints")} checkpoints through {Count(s, "layers")} MoE layers " +
                     $"({Int(s, "experts")} experts, top-{Int(s, "top_k")}), read from {E(s.GetProperty("traces").GetString() ?? "")}.</p>");
+        PaperFindings.AppendHtml(html, dir);
         var entries = PlotIndex.Read(Path.Combine(dir, AnalysisPlots.Folder));
         var sections = new (string Key, string Title, string Intro)[]
         {

@@ -127,6 +127,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
                 metrics?.Write(done, new Dictionary<string, double?>
                 {
                     ["lm_loss"] = log.LmLoss, ["load_balancing_loss"] = log.LoadBalancingLoss, ["z_loss"] = log.ZLoss,
+                    [MegatronAuxLossLog.Field] = MegatronAuxLossLog.LoadBalancing(log.LoadBalancingLoss, modelConfig),
                     ["lr"] = log.Lr, ["grad_norm"] = log.GradNorm, ["tokens_per_s"] = log.TokensPerSecond,
                     ["model_tflops"] = log.ModelTflops, ["mfu"] = log.Mfu,
                 }, log.ExpertLoad);

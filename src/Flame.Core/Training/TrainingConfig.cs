@@ -16,11 +16,16 @@ public sealed record TrainingConfig
     public int Sequence { get; init; } = 256;
     public int MicroBatch { get; init; } = 8;
     public int GlobalBatch { get; init; } = 16;
-    public long Iterations { get; init; } = 300;
+    /// <summary>The demo's 240 steps take about 3 minutes on 2 idle cores (bench/RESULTS.md, "The demo run").</summary>
+    public long Iterations { get; init; } = 240;
     /// <summary>When positive, iterations come from this training-FLOP budget by FLAME-MoE's formula (spec §3).</summary>
     public double FlopBudget { get; init; }
-    public double MaxLr { get; init; } = 3e-4;
-    public double MinLr { get; init; } = 3e-5;
+    /// <summary>
+    /// The demo's peak: 1e-3 suits its 128-wide model and 4096-token steps (3e-4 left it near the unigram loss in its
+    /// few minutes). FLAME-MoE's recipe is 3e-4 / 3e-5 (spec §2), as the release recipes in configs/ set.
+    /// </summary>
+    public double MaxLr { get; init; } = 1e-3;
+    public double MinLr { get; init; } = 1e-4;
     public double WarmupFraction { get; init; } = 0.01;
     public double DecayFraction { get; init; } = 0.1;
     public int Checkpoints { get; init; } = 10;

@@ -86,4 +86,73 @@ public class StateFileAndDispatchTests
         for (int i = 0; i < gLocal.Length; i++)
             Assert.True(gLocal[i].allclose(gA2a[i], rtol: 1e-5, atol: 1e-7), $"gradient {i} differs");
     }
+    [Fact]
+    public void InBf16TheDispatcherCombinesInFp32AsTheGroupedDispatch()
+    {
+        // Megatron's unpermute multiplies the expert rows by the fp32 gates and sums the k slots in fp32, casting once
+        // (RoutedCombine). The expert-parallel path must round the same way: in bf16 its output equals the one-process
+        // grouped dispatch bit for bit, and differs from a bf16 combine (gates cast to bf16, slots summed in bf16).
+        Tensor Run(bool dispatcher)
+        {
+            manual_seed(11);
+            var experts = new RoutedExperts(16, 6, 8);
+            using (no_grad()) foreach (var p in experts.parameters()) p.normal_(0, 0.1);
+            if (dispatcher) experts.Dispatcher = new AllToAllTokenDispatcher(new LocalCommunicator(), 6);
+            manual_seed(2);
+            var x = randn(10, 16).to(ScalarType.BFloat16);
+            var indices = tensor(new long[] { 1, 0, 1, 2, 3, 1, 1, 0, 2, 1, 0, 3, 1, 2, 3, 0, 1, 3, 2, 1 }).view(10, 2);
+            var gates = rand(10, 2);
+            using var _ = no_grad();
+            return experts.Forward(x, indices, gates, DispatchMode.Grouped);
+        }
+        var grouped = Run(dispatcher: false);
+        var dispatched = Run(dispatcher: true);
+        Assert.Equal(ScalarType.BFloat16, dispatched.dtype);
+        Assert.True(Same(grouped, dispatched), "the dispatcher's bf16 combine differs from the grouped dispatch's");
+
+        // By hand from the very rows the dispatcher returned: each slot times its fp32 gate, summed in fp32, cast once.
+        var recorder = new RecordingDispatcher(new AllToAllTokenDispatcher(new LocalCommunicator(), 6));
+        manual_seed(11);
+        var experts = new RoutedExperts(16, 6, 8);
+        using (no_grad()) foreach (var p in experts.parameters()) p.normal_(0, 0.1);
+        experts.Dispatcher = recorder;
+        manual_seed(2);
+        var x = randn(10, 16).to(ScalarType.BFloat16);
+        var indices = tensor(new long[] { 1, 0, 1, 2, 3, 1, 1, 0, 2, 1, 0, 3, 1, 2, 3, 0, 1, 3, 2, 1 }).view(10, 2);
+        var gates = rand(10, 2);
+        using var noGrad = no_grad();
+        var again = experts.Forward(x, indices, gates, DispatchMode.Grouped);
+        Assert.True(Same(again, dispatched));
+        var rows = recorder.Rows!.view(10, 2, 16);                                   // bf16, (token, slot) order
+        float[] r = rows.to(ScalarType.Float32).data<float>().ToArray(), w = gates.data<float>().ToArray();
+        var fp32 = new float[10 * 16];
+        var bf16 = new float[10 * 16];
+        for (int t = 0; t < 10; t++)
+            for (int h = 0; h < 16; h++)
+            {
+                float a = r[(t * 2) * 16 + h], b = r[(t * 2 + 1) * 16 + h];
+                fp32[t * 16 + h] = a * w[t * 2] + b * w[t * 2 + 1];
+                // The old combine: gates cast to bf16, each product and the sum rounded to bf16.
+                float Round(float v) => (float)tensor(v).to(ScalarType.BFloat16).to(ScalarType.Float32).item<float>();
+                bf16[t * 16 + h] = Round(Round(a * Round(w[t * 2])) + Round(b * Round(w[t * 2 + 1])));
+            }
+        var expected = tensor(fp32).view(10, 16).to(ScalarType.BFloat16);
+        Assert.True(Same(dispatched, expected), "the combine is not fp32 products summed in fp32 and cast once");
+        Assert.False(Same(dispatched, tensor(bf16).view(10, 16).to(ScalarType.BFloat16)), "this input should tell a bf16 combine apart");
+    }
+
+    static bool Same(Tensor a, Tensor b) => a.dtype == b.dtype && a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
+    /// <summary>Passes the rows through and keeps what came back, so a test can combine them by hand.</summary>
+    sealed class RecordingDispatcher(ITokenDispatcher inner) : ITokenDispatcher
+    {
+        public Tensor? Rows { get; private set; }
+
+        public Tensor Run(Tensor x, Tensor indices, Func<Tensor, Tensor, Tensor> experts)
+        {
+            var rows = inner.Run(x, indices, experts);
+            Rows = rows.detach().clone().DetachFromDisposeScope();     // outlives the forward's scope
+            return rows;
+        }
+    }
 }

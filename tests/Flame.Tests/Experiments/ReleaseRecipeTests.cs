@@ -63,6 +63,8 @@ public class ReleaseRecipeTests
             Assert.True(config.Tracing.Enabled);
             Assert.Equal("test", config.Tracing.Split);
             Assert.Equal(25L * 1024 * 2048, config.Tracing.Tokens);   // 52,428,800, the published traces' count
+            // Whole samples of the run's sequence (the capture rounds down to them): 25 global batches of 1024, no token lost.
+            Assert.Equal((25L * 1024, 0L), (config.Tracing.Tokens / t.Sequence, config.Tracing.Tokens % t.Sequence));
         }
         else Assert.False(config.Tracing.Enabled);
     }

@@ -58,6 +58,7 @@ public class ReportWriterTests
         Assert.DoesNotContain("src=\"http", html);
         Assert.Matches("<img alt=\"[^\"]+\" src=\"data:image/png;base64,", html);
         Assert.Contains("<th>Preset</th><td>demo</td>", html);
+        Assert.Contains("<h3>The paper's findings on this run</h3>", html);     // decided from the analysis tables (PaperFindingsTests)
         Assert.Contains("<th>Data</th><td>a b</td>", html);
         Assert.Contains("Training loss (lm_loss", html);
         // Evaluation: one row per task, one column per field, and the averages.

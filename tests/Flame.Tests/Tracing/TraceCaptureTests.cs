@@ -73,6 +73,16 @@ public class TraceCaptureTests
         var gates = alone.Gates.data<float>().ToArray();
         for (int i = 0; i < gates.Length; i++) Assert.Equal((float)(Half)gates[i], scores[32 * 3 + i], 2);
         for (int r = 0; r < 48; r++) Assert.True(scores[r * 3] >= scores[r * 3 + 1] && scores[r * 3 + 1] >= scores[r * 3 + 2]);
+
+        // Sample 1 was the second row of the first forward (batch of 2): its routing is rows 16..31, batch-major as the
+        // token ids. The original's capture writes routing rows seq-major ([seq, batch] flattened), where rows 16..31
+        // would hold positions 8..15 of samples 0 and 1 interleaved.
+        var sampleOne = checkpoint.Model.forward(SampleBatch.ToTensor(valid, [1], checkpoint.Config.VocabSize)[.., ..16]).Moe[0].Routing;
+        var secondIds = sampleOne.Indices.data<long>().ToArray().Select(i => (int)i).ToArray();
+        Assert.Equal(secondIds, ids[(16 * 3)..(32 * 3)]);
+        var pair = checkpoint.Model.forward(SampleBatch.ToTensor(valid, [0, 1], checkpoint.Config.VocabSize)[.., ..16]).Moe[0].Routing;
+        var seqMajor = pair.Indices.view(2, 16, 3).transpose(0, 1).contiguous().data<long>().ToArray().Select(i => (int)i).ToArray();
+        Assert.NotEqual(seqMajor[(16 * 3)..(32 * 3)], ids[(16 * 3)..(32 * 3)]);
     }
 
     [Fact]
