@@ -19,6 +19,7 @@ public sealed record FailureReport(int ExitCode, string Line, bool Unexpected)
         {
             UserError => new(ExitCodes.UserMistake, e.Message, false),
             EnvironmentError => new(ExitCodes.Environment, e.Message, false),
+            _ when WrongKindOfPath.Explain(e) is { } wrongKind => new(ExitCodes.UserMistake, wrongKind, false),
             _ when IoFailure.IsDiskFull(e) => new(ExitCodes.Environment, $"disk full: {e.Message}; free some space or write to another disk", false),
             _ when IoFailure.IsReadOnlyFileSystem(e) => new(ExitCodes.Environment, $"read-only file system: {e.Message}; write to another folder", false),
             UnauthorizedAccessException => new(ExitCodes.Environment, $"permission denied: {e.Message}", false),

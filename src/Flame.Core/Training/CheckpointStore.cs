@@ -26,20 +26,24 @@ public sealed class CheckpointStore(string runDirectory)
         var temp = final + ".tmp";
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
-        writeFiles(temp);
-        var hashes = new Dictionary<string, string>();
-        foreach (var file in Directory.GetFiles(temp).OrderBy(f => f, StringComparer.Ordinal))
+        try
         {
-            using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite)) stream.Flush(flushToDisk: true);
-            hashes[Path.GetFileName(file)] = Hash(file);
+            writeFiles(temp);
+            var hashes = new Dictionary<string, string>();
+            foreach (var file in Directory.GetFiles(temp).OrderBy(f => f, StringComparer.Ordinal))
+            {
+                using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite)) stream.Flush(flushToDisk: true);
+                hashes[Path.GetFileName(file)] = Hash(file);
+            }
+            var state = new CheckpointState(step, configJson, hashes);
+            var statePath = Path.Combine(temp, StateFile);
+            using (var stream = new FileStream(statePath, FileMode.CreateNew))
+            {
+                JsonSerializer.Serialize(stream, state);
+                stream.Flush(flushToDisk: true);
+            }
         }
-        var state = new CheckpointState(step, configJson, hashes);
-        var statePath = Path.Combine(temp, StateFile);
-        using (var stream = new FileStream(statePath, FileMode.CreateNew))
-        {
-            JsonSerializer.Serialize(stream, state);
-            stream.Flush(flushToDisk: true);
-        }
+        catch (Exception e) when (Flame.Failures.IoFailure.IsDiskFull(e)) { throw CheckpointDiskFull.Error(this, temp, step, e); }
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temp, final);
         return final;

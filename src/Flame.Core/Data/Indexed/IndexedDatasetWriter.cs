@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Flame.Failures;
 
 namespace Flame.Data.Indexed;
 
@@ -30,8 +31,7 @@ public sealed class IndexedDatasetWriter : IDisposable
         _prefix = prefix;
         DType = dtype;
         _maxId = dtype switch { IndexedDType.UInt8 => byte.MaxValue, IndexedDType.UInt16 => ushort.MaxValue, IndexedDType.Int32 => int.MaxValue, _ => long.MaxValue };
-        var folder = Path.GetDirectoryName(Path.GetFullPath(prefix))!;
-        if (!Directory.Exists(folder)) throw new UserError($"output folder {folder} does not exist");
+        OutputPaths.RequirePrefix(prefix, "PREFIX.bin and PREFIX.idx", IndexedDatasetFormat.DataPath(prefix), IndexedDatasetFormat.IndexPath(prefix));
         var tag = $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}"[..20];
         _binTemp = IndexedDatasetFormat.DataPath(prefix) + tag;
         _idxTemp = IndexedDatasetFormat.IndexPath(prefix) + tag;
@@ -104,8 +104,13 @@ public sealed class IndexedDatasetWriter : IDisposable
     {
         if (_completed) return;
         _completed = true;
-        _bin.Dispose();
-        File.Delete(_binTemp);
-        File.Delete(_idxTemp);
+        // On a full disk closing the stream fails too (its buffer cannot be flushed); the files go regardless.
+        try { _bin.Dispose(); }
+        catch (IOException) { }
+        finally
+        {
+            File.Delete(_binTemp);
+            File.Delete(_idxTemp);
+        }
     }
 }
