@@ -43,8 +43,6 @@ public static class AnalyzeCommands
             };
             var source = parse.GetValue(traces) ?? parse.GetValue(run)!;
             var result = TraceAnalysis.Run(source, options, message => { if (!parse.GetValue(json)) AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]"); });
-            if (result.NothingRead)
-                throw new UserError($"{result.TraceFolder}: nothing could be read ({result.Problems.Count} problems; the first: {result.Problems[0]})");
             if (parse.GetValue(json))
             {
                 Console.WriteLine(File.ReadAllText(Path.Combine(result.Output, AnalysisTables.SummaryFile)));
