@@ -21,29 +21,34 @@ public sealed class CheckpointStore(string runDirectory)
     /// <summary>Writes a checkpoint; <paramref name="writeFiles"/> fills the given folder with tensor files.</summary>
     public string Save(long step, string configJson, Action<string> writeFiles)
     {
+        try { return Write(step, configJson, writeFiles); }
+        catch (Exception e) when (Flame.Failures.IoFailure.IsDiskFull(e))
+        {
+            throw CheckpointDiskFull.Error(this, Path.Combine(Root, FolderName(step)) + ".tmp", step, e);
+        }
+    }
+
+    string Write(long step, string configJson, Action<string> writeFiles)
+    {
         Directory.CreateDirectory(Root);
         var final = Path.Combine(Root, FolderName(step));
         var temp = final + ".tmp";
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
-        try
+        writeFiles(temp);
+        var hashes = new Dictionary<string, string>();
+        foreach (var file in Directory.GetFiles(temp).OrderBy(f => f, StringComparer.Ordinal))
         {
-            writeFiles(temp);
-            var hashes = new Dictionary<string, string>();
-            foreach (var file in Directory.GetFiles(temp).OrderBy(f => f, StringComparer.Ordinal))
-            {
-                using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite)) stream.Flush(flushToDisk: true);
-                hashes[Path.GetFileName(file)] = Hash(file);
-            }
-            var state = new CheckpointState(step, configJson, hashes);
-            var statePath = Path.Combine(temp, StateFile);
-            using (var stream = new FileStream(statePath, FileMode.CreateNew))
-            {
-                JsonSerializer.Serialize(stream, state);
-                stream.Flush(flushToDisk: true);
-            }
+            using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite)) stream.Flush(flushToDisk: true);
+            hashes[Path.GetFileName(file)] = Hash(file);
         }
-        catch (Exception e) when (Flame.Failures.IoFailure.IsDiskFull(e)) { throw CheckpointDiskFull.Error(this, temp, step, e); }
+        var state = new CheckpointState(step, configJson, hashes);
+        var statePath = Path.Combine(temp, StateFile);
+        using (var stream = new FileStream(statePath, FileMode.CreateNew))
+        {
+            JsonSerializer.Serialize(stream, state);
+            stream.Flush(flushToDisk: true);
+        }
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temp, final);
         return final;
