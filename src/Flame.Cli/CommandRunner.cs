@@ -1,12 +1,15 @@
 using System.CommandLine;
-using Flame;
+using Flame.Failures;
 
 namespace Flame.Cli;
 
-/// <summary>Runs a parsed command; a user's mistake becomes one line on stderr and exit code 2, never a stack trace.</summary>
+/// <summary>
+/// Runs a parsed command; every failure becomes one line on stderr, never a stack trace: exit 2 for a user's
+/// mistake, 1 for the environment (disk full, permission denied) or a bug (Failures/TopLevelHandler).
+/// </summary>
 public static class CommandRunner
 {
-    public const int UserErrorExitCode = 2;
+    public const int UserErrorExitCode = ExitCodes.UserMistake;
 
     public static int Run(RootCommand root, string[] args)
     {
@@ -20,16 +23,9 @@ public static class CommandRunner
         {
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (UserError e)
+        catch (Exception e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UserErrorExitCode;
-        }
-        catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("out of memory"))
-        {
-            // A too-large micro-batch is the usual cause: say so in one line rather than dump libtorch's trace.
-            Console.Error.WriteLine($"error: {e.Message.Split('\n')[0].Split(". Including")[0]}. Lower training.micro_batch (gradient accumulation keeps the global batch), or --micro-batch for bench and eval commands.");
-            return UserErrorExitCode;
+            return TopLevelHandler.Report(e, Console.Error, args);
         }
     }
 }

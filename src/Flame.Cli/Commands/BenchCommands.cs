@@ -41,7 +41,7 @@ public static class BenchCommands
                     $"{result.ModelTflops:N2} model TFLOP/s, loss {result.FinalLoss:N3}");
             return 0;
         });
-        return new Command("bench", "benchmarks") { step, Train() };
+        return new Command("bench", "benchmarks") { step, Train(), BenchTokenizeCommand.Create() };
     }
 
     /// <summary>`flame bench train`: the trainer's step, timed, with MFU, device memory and an optional per-phase breakdown.</summary>

@@ -20,12 +20,13 @@ public static class DataCommands
         var output = new Option<string>("--output") { Description = "output prefix: writes PREFIX.bin and PREFIX.idx", Required = true };
         var textField = DataOptions.TextField();
         var skipBad = DataOptions.SkipBad();
+        var format = DataOptions.Format();
         var eod = new Option<int?>("--eod") { Description = "end-of-document id appended to every document (default: the tokenizer's <|endoftext|>)" };
         var workers = new Option<int>("--workers") { Description = "tokenizing threads (default: all cores)" };
         var preset = new Option<string?>("--preset") { Description = "the model the data is for: its vocabulary must hold the tokenizer's ids (checked before tokenizing)" };
         var overwrite = new Option<bool>("--overwrite") { Description = "replace an existing PREFIX.bin/.idx" };
         var command = new Command("prepare", "tokenize a corpus into PREFIX.bin + PREFIX.idx (Megatron MMIDIDX)")
-            { inputs, tokenizer, output, textField, skipBad, eod, workers, preset, overwrite };
+            { inputs, tokenizer, output, textField, skipBad, format, eod, workers, preset, overwrite };
         command.SetAction(parse =>
         {
             var files = CorpusInputs.Expand(parse.GetValue(inputs) is { Length: > 0 } named ? named : [DemoAssets.CorpusPath()]);
@@ -33,12 +34,13 @@ public static class DataCommands
             if (parse.GetValue(preset) is { } model) VocabularyFit.Require(loaded, Flame.Model.ModelPresets.Get(model));
             var options = new PrepareOptions(files, loaded,
                 IndexedDatasetFormat.NormalizePrefix(parse.GetValue(output)!),
-                new CorpusReadOptions(parse.GetValue(textField)!, parse.GetValue(skipBad)), parse.GetValue(workers));
+                new CorpusReadOptions(parse.GetValue(textField)!, parse.GetValue(skipBad), CorpusFormats.Parse(parse.GetValue(format))), parse.GetValue(workers));
             Flame.Output.OutputFiles.RequireNew("--output", parse.GetValue(overwrite),
                 IndexedDatasetFormat.DataPath(options.OutputPrefix), IndexedDatasetFormat.IndexPath(options.OutputPrefix));
             var result = RunWithProgress(options);
             AnsiConsole.MarkupLineInterpolated(
                 $"wrote [bold]{result.Prefix}[/].bin/.idx: {result.Documents:N0} documents, {result.Tokens:N0} tokens ({result.DType}), {result.RawBytes / 1e6:N1} MB of text in {result.Elapsed.TotalSeconds:N1} s = {result.MegabytesPerSecond:N2} MB/s");
+            if (result.EmptySkipped > 0) AnsiConsole.MarkupLineInterpolated($"skipped {result.EmptySkipped:N0} empty documents");
             if (result.Skipped > 0)
             {
                 AnsiConsole.MarkupLineInterpolated($"[yellow]skipped {result.Skipped:N0} bad records[/], e.g.:");

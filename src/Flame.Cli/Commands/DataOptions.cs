@@ -17,6 +17,11 @@ public static class DataOptions
         DefaultValueFactory = _ => "text",
     };
 
+    public static Option<string?> Format() => new("--format")
+    {
+        Description = "what the input files are when their names do not say (/dev/stdin, a pipe): jsonl, text or parquet",
+    };
+
     public static Option<bool> SkipBad() => new("--skip-bad") { Description = "count and skip bad records instead of stopping" };
 
     public static Option<string> Tokenizer() => new("--tokenizer")

@@ -20,15 +20,16 @@ public static class TokenizerCommands
         var textField = DataOptions.TextField();
         var skipBad = DataOptions.SkipBad();
         var overwrite = new Option<bool>("--overwrite") { Description = "replace an existing --output file" };
+        var format = DataOptions.Format();
         var command = new Command("train", "train a byte-level BPE tokenizer (id 0 = <|endoftext|>) and write a Hugging Face tokenizer.json")
-            { inputs, vocab, output, textField, skipBad, overwrite };
+            { inputs, vocab, output, textField, skipBad, format, overwrite };
         command.SetAction(parse =>
         {
             Flame.Output.OutputFiles.RequireNew("--output", parse.GetValue(overwrite), parse.GetValue(output)!);
             var files = CorpusInputs.Expand(parse.GetValue(inputs) is { Length: > 0 } named ? named : [DemoAssets.CorpusPath()]);
             var log = new CorpusReadLog();
             var clock = Stopwatch.StartNew();
-            var texts = CorpusReader.Read(files, new CorpusReadOptions(parse.GetValue(textField)!, parse.GetValue(skipBad)), log).Select(d => d.Text);
+            var texts = CorpusReader.Read(files, new CorpusReadOptions(parse.GetValue(textField)!, parse.GetValue(skipBad), CorpusFormats.Parse(parse.GetValue(format))), log).Select(d => d.Text);
             var model = ComputeDisplay.Status("training BPE...", _ => BpeTrainer.Train(texts, new BpeTrainerOptions(parse.GetValue(vocab))));
             TokenizerJsonWriter.Write(parse.GetValue(output)!, model);
             AnsiConsole.MarkupLineInterpolated($"wrote {parse.GetValue(output)}: {model.VocabSize:N0} tokens, {model.Merges.Count:N0} merges, in {clock.Elapsed.TotalSeconds:N1} s");

@@ -31,6 +31,8 @@ public sealed class AnalysisResult
     public required List<TraceProblem> Problems { get; init; }
     /// <summary>Token id to display text (empty when no tokenizer is known).</summary>
     public required Func<int, string> TokenText { get; init; }
+    /// <summary>Nothing at all could be read (every file a problem): the command fails rather than write empty tables as a success.</summary>
+    public bool NothingRead => TokenLayers == 0 && Problems.Count > 0;
     public double Seconds { get; set; }
     /// <summary>Routing rows read: tokens x layers x checkpoints actually analysed.</summary>
     public long TokenLayers { get; set; }

@@ -27,6 +27,8 @@ public static class TraceAnalysis
         var output = options.Output ?? (isRun ? Path.Combine(runOrTraceFolder, "analysis") : Path.Combine(folder.Root, "analysis"));
         var tokenizer = options.Tokenizer ?? folder.Manifest?.Tokenizer ?? (isRun ? RunTrainingConfig.Tokenizer(runOrTraceFolder) : null);
         var result = Analyze(folder, options with { Tokenizer = tokenizer, Output = output }, onProgress);
+        if (result.NothingRead) // empty tables would read as a success
+            throw new UserError($"{result.TraceFolder}: nothing could be read ({result.Problems.Count} problems; the first: {result.Problems[0]})");
         onProgress?.Invoke("writing tables");
         AnalysisTables.Write(result);
         if (options.Plots)

@@ -109,7 +109,12 @@ public sealed class ParallelTraining : IDisposable
             {
                 if (!targets.TryGetValue(name, out var target))
                     throw new UserError($"{folder}: the checkpoint's {name} is not in this model");
-                target.copy_(_sharded.Contains(target.Handle) ? ExpertShard.Of(full, index, Layout.Expert) : full);
+                Tensor? source = null;
+                try { source = _sharded.Contains(target.Handle) ? ExpertShard.Of(full, index, Layout.Expert) : full; }
+                catch (System.Runtime.InteropServices.ExternalException) { } // a stacked tensor with too few experts to slice
+                if (source is null || !source.shape.SequenceEqual(target.shape))
+                    throw new UserError($"{folder}: the checkpoint's {name} has shape [{string.Join(", ", full.shape)}], which does not fit this model's [{string.Join(", ", target.shape)}]; model.json and model.bin disagree, or the model changed since");
+                target.copy_(source);
                 seen++;
             });
         if (seen != targets.Count) throw new UserError($"{folder}: the checkpoint has {seen} of the model's {targets.Count} tensors");

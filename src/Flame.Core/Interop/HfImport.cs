@@ -29,12 +29,13 @@ public static class HfImport
         if (architecture == HfArchitecture.Qwen2Moe != (json["model_type"]!.GetValue<string>() == "qwen2_moe"))
             throw new UserError($"{modelFolder}: a qwen2_moe config without MoE layers (or a llama one with experts) cannot be imported");
 
+        using var weights = SafetensorsFolder.Open(modelFolder);
+        HfImportSize.RequireWeightsFor(config, weights, source);
         using var model = new FlameModel(config);
         var links = HfWeightMap.Links(model, architecture).ToList();
         if (architecture == HfArchitecture.Qwen2Moe && !HfConfig.HasQkvBias(json, source))
             links.RemoveAll(l => l.Name.EndsWith("_proj.bias"));
-        using (var weights = SafetensorsFolder.Open(modelFolder))
-            Load(weights, links, model, HfConfig.TiedEmbeddings(json, source));
+        Load(weights, links, model, HfConfig.TiedEmbeddings(json, source));
 
         var state = JsonSerializer.Serialize(new { imported_from = Path.GetFullPath(modelFolder), architecture = architecture.ToString() });
         // A new run folder only: a step-0 checkpoint added to an existing run would sit under its newer ones.

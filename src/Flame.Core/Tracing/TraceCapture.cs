@@ -39,6 +39,7 @@ public static class TraceCapture
         options.Validate();
         var clock = Stopwatch.StartNew();
         var checkpoints = TrainedCheckpoint.List(runDirectory);
+        foreach (var (folder, reason) in CheckpointDiagnosis.Invalid(runDirectory)) onProgress?.Invoke($"skipped checkpoint {folder}: {reason}");
         if (checkpoints.Count == 0) throw new UserError($"{runDirectory}: no valid checkpoint to trace (train first: flame train --out {runDirectory})");
         var config = RunTrainingConfig.Read(runDirectory);
         var data = options.Data ?? config?.Data

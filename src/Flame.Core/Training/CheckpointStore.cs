@@ -21,6 +21,15 @@ public sealed class CheckpointStore(string runDirectory)
     /// <summary>Writes a checkpoint; <paramref name="writeFiles"/> fills the given folder with tensor files.</summary>
     public string Save(long step, string configJson, Action<string> writeFiles)
     {
+        try { return Write(step, configJson, writeFiles); }
+        catch (Exception e) when (Flame.Failures.IoFailure.IsDiskFull(e))
+        {
+            throw CheckpointDiskFull.Error(this, Path.Combine(Root, FolderName(step)) + ".tmp", step, e);
+        }
+    }
+
+    string Write(long step, string configJson, Action<string> writeFiles)
+    {
         Directory.CreateDirectory(Root);
         var final = Path.Combine(Root, FolderName(step));
         Output.TemporaryFiles.RemoveAbandoned(Root, "iter_"); // checkpoints a killed process left half-written

@@ -36,7 +36,12 @@ public sealed class TrainedCheckpoint : IDisposable
         var state = CheckpointStore.ReadState(folder)
             ?? throw new UserError($"{folder}: checkpoint files are missing or do not match their SHA-256 in {CheckpointStore.StateFile}");
         var model = new FlameModel(config);
-        model.load(Path.Combine(folder, ModelFile));
+        try { model.load(Path.Combine(folder, ModelFile)); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or EndOfStreamException or System.Runtime.InteropServices.ExternalException)
+        {
+            model.Dispose();
+            throw new UserError($"{Path.Combine(folder, ModelFile)} does not match {ModelConfigJson.FileName} beside it ({e.Message.Split('\n')[0].Trim()}); was model.json edited? Restore it or use another checkpoint");
+        }
         if (device is not null) model.to(device);
         model.eval();
         return new TrainedCheckpoint

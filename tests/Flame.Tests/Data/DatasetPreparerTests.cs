@@ -60,12 +60,14 @@ public class DatasetPreparerTests
     }
 
     [Fact]
-    public void EmptyDocumentsAreBadRecords()
+    public void EmptyDocumentsAreSkippedAndCounted()
     {
         using var dir = new TempFolder();
-        var input = CorpusFiles.Jsonl(dir, "e.jsonl", CorpusFiles.Doc("fine"), CorpusFiles.Doc("  "), CorpusFiles.Doc("also fine"));
-        Assert.Contains($"{input}:2: empty document", Assert.Throws<UserError>(() => Prepare(dir, [input])).Message);
-        Assert.Equal(2, Prepare(dir, [input], skipBad: true).Documents);
+        var input = CorpusFiles.Jsonl(dir, "e.jsonl", CorpusFiles.Doc("fine"), CorpusFiles.Doc("  "), CorpusFiles.Doc(""), CorpusFiles.Doc("also fine"));
+        var result = Prepare(dir, [input]);
+        Assert.Equal((2L, 2L, 0L), (result.Documents, result.EmptySkipped, result.Skipped));
+        var onlyEmpty = CorpusFiles.Jsonl(dir, "only-empty.jsonl", CorpusFiles.Doc(""), CorpusFiles.Doc("\n"));
+        Assert.Contains("every document of the input is empty (2)", Assert.Throws<UserError>(() => Prepare(dir, [onlyEmpty])).Message);
     }
 
     [Fact]

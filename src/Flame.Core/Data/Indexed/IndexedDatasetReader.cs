@@ -144,10 +144,17 @@ public sealed unsafe class IndexedDatasetReader : IDisposable
                 break;
             default:
                 var i64 = new ReadOnlySpan<long>(start, destination.Length);
-                for (int i = 0; i < i64.Length; i++) destination[i] = checked((int)i64[i]);
+                for (int i = 0; i < i64.Length; i++)
+                    destination[i] = i64[i] is >= 0 and <= int.MaxValue ? (int)i64[i] : throw BadId(sequence, offset + i, i64[i]);
                 break;
         }
+        if (DType is IndexedDType.Int32 or IndexedDType.Int16 or IndexedDType.Int8 && destination.IndexOfAnyInRange(int.MinValue, -1) is int negative and >= 0)
+            throw BadId(sequence, offset + negative, destination[negative]);
     }
+
+    UserError BadId(long sequence, long position, long id) => new(
+        $"{IndexedDatasetFormat.DataPath(Prefix)}: sequence {sequence}, token {position} holds id {id}, which no vocabulary has (ids are 0..{int.MaxValue}); " +
+        "the file is damaged or was not written as a token dataset; prepare it again with flame data prepare");
 
     public int[] GetSequence(long i)
     {

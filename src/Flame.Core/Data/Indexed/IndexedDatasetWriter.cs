@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Flame.Failures;
 
 namespace Flame.Data.Indexed;
 
@@ -30,8 +31,8 @@ public sealed class IndexedDatasetWriter : IDisposable
         _prefix = prefix;
         DType = dtype;
         _maxId = dtype switch { IndexedDType.UInt8 => byte.MaxValue, IndexedDType.UInt16 => ushort.MaxValue, IndexedDType.Int32 => int.MaxValue, _ => long.MaxValue };
+        OutputPaths.RequirePrefix(prefix, "PREFIX.bin and PREFIX.idx", IndexedDatasetFormat.DataPath(prefix), IndexedDatasetFormat.IndexPath(prefix));
         var folder = Path.GetDirectoryName(Path.GetFullPath(prefix))!;
-        if (!Directory.Exists(folder)) throw new UserError($"output folder {folder} does not exist");
         // Temporaries a killed preparation left (PREFIX.bin.tmp-PID-*) are removed once their process is gone.
         Output.TemporaryFiles.RemoveAbandoned(folder, Path.GetFileName(IndexedDatasetFormat.DataPath(prefix)));
         Output.TemporaryFiles.RemoveAbandoned(folder, Path.GetFileName(IndexedDatasetFormat.IndexPath(prefix)));
@@ -107,8 +108,13 @@ public sealed class IndexedDatasetWriter : IDisposable
     {
         if (_completed) return;
         _completed = true;
-        _bin.Dispose();
-        File.Delete(_binTemp);
-        File.Delete(_idxTemp);
+        // On a full disk closing the stream fails too (its buffer cannot be flushed); the files go regardless.
+        try { _bin.Dispose(); }
+        catch (IOException) { }
+        finally
+        {
+            File.Delete(_binTemp);
+            File.Delete(_idxTemp);
+        }
     }
 }

@@ -8,7 +8,8 @@ namespace Flame.Data.Preparation;
 /// <summary>
 /// Corpus to Megatron indexed dataset: one thread streams documents in batches while all cores tokenize
 /// the batch before; batches are written in input order, so the output does not depend on thread timing.
-/// Each document becomes one sequence ending in the end-of-document id. Empty documents are bad records.
+/// Each document becomes one sequence ending in the end-of-document id. Empty (or all-whitespace) documents
+/// are skipped and counted, as Megatron's preprocess_data drops documents without tokens.
 /// The dataset appears under its final name only when everything succeeded.
 /// </summary>
 public static class DatasetPreparer
@@ -44,9 +45,9 @@ public static class DatasetPreparer
                 progress?.Report(new PrepareProgress(raw, documents, writer.TokenCount, log.Skipped, log.DiskBytes, diskTotal, clock.Elapsed));
             }
             reader.GetAwaiter().GetResult();
-            if (documents == 0) throw new UserError("the input holds no documents; nothing written");
+            if (documents == 0) throw new UserError(log.EmptySkipped > 0 ? $"every document of the input is empty ({log.EmptySkipped:N0}); nothing written" : "the input holds no documents; nothing written");
             writer.Complete();
-            return new PrepareResult(options.OutputPrefix, documents, writer.TokenCount, raw, log.Skipped, log.Examples, dtype, clock.Elapsed);
+            return new PrepareResult(options.OutputPrefix, documents, writer.TokenCount, raw, log.Skipped, log.Examples, dtype, clock.Elapsed, log.EmptySkipped);
         }
         catch
         {
@@ -69,10 +70,7 @@ public static class DatasetPreparer
                 cancel.ThrowIfCancellationRequested();
                 if (string.IsNullOrWhiteSpace(doc.Text))
                 {
-                    var where = doc.Line > 0 ? $"{doc.Source}:{doc.Line}" : doc.Source;
-                    var message = $"{where}: empty document";
-                    if (!options.Read.SkipBad) throw new UserError(message + " (use --skip-bad to skip empty documents)");
-                    log.Skip(message);
+                    log.SkipEmpty();
                     continue;
                 }
                 pending.Add(doc);

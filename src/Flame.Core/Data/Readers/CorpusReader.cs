@@ -1,6 +1,6 @@
 namespace Flame.Data.Readers;
 
-/// <summary>Streams the documents of many corpus files in order, choosing the reader by file name (compression suffix ignored).</summary>
+/// <summary>Streams the documents of many corpus files in order, choosing the reader by file name (compression suffix ignored) or by --format.</summary>
 public static class CorpusReader
 {
     public static IEnumerable<TextDocument> Read(IReadOnlyList<string> files, CorpusReadOptions options, CorpusReadLog log)
@@ -14,11 +14,14 @@ public static class CorpusReader
     {
         if (new[] { ".gz", ".bz2", ".xz", ".lz4" }.Any(ext => file.EndsWith(ext, StringComparison.OrdinalIgnoreCase)))
             throw new UserError($"{file}: only zstd compression (.zst, .zstd) is supported; decompress it or recompress with zstd");
-        var name = CorpusFileStream.FormatName(file);
-        if (name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
-            return JsonlReader.Read(file, options, log);
-        if (name.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase))
-            return ParquetTextReader.Read(file, options, log);
-        return PlainTextReader.Read(file, options, log);
+        // Guessing is how piped JSONL once became one document of JSON syntax: an unnamed kind is refused.
+        var format = options.Format ?? CorpusFormats.FromName(file)
+            ?? throw new UserError($"{file}: cannot tell what kind of file this is from its name; name it .jsonl, .parquet or .txt, or give --format jsonl|text|parquet");
+        return format switch
+        {
+            CorpusFormat.Jsonl => JsonlReader.Read(file, options, log),
+            CorpusFormat.Parquet => ParquetTextReader.Read(file, options, log),
+            _ => PlainTextReader.Read(file, options, log),
+        };
     }
 }

@@ -22,6 +22,7 @@ public static class JsonlReader
             lineNumber++;
             long raw = lines.BytesRead - before;
             before = lines.BytesRead;
+            if (lineNumber == 1 && line.Span.StartsWith("\uFEFF"u8)) line = line[3..]; // a UTF-8 byte-order mark (Windows editors write one)
             if (IsBlank(line.Span)) continue;
             string? text = null, problem = ParseLine(line.Span, field, options.TextField, ref text);
             if (problem is not null)

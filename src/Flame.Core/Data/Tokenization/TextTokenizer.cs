@@ -12,10 +12,12 @@ public sealed class TextTokenizer
 {
     readonly Func<Tokenizer> _create;
     readonly ThreadLocal<Tokenizer> _perThread;
+    readonly LongPieces? _longPieces;
 
-    public TextTokenizer(Func<Tokenizer> create, string name, int vocabSize, int endOfDocumentId)
+    public TextTokenizer(Func<Tokenizer> create, string name, int vocabSize, int endOfDocumentId, LongPieces? longPieces = null)
     {
         _create = create;
+        _longPieces = longPieces;
         _perThread = new ThreadLocal<Tokenizer>(create);
         Inner = _perThread.Value!;
         Name = name;
@@ -30,7 +32,9 @@ public sealed class TextTokenizer
     public int EndOfDocumentId { get; }
 
     /// <summary>Ids of the text alone (no end-of-document id).</summary>
-    public IReadOnlyList<int> Encode(string text) => _perThread.Value!.EncodeToIds(text, considerPreTokenization: true, considerNormalization: true);
+    public IReadOnlyList<int> Encode(string text) => _longPieces is not null && LongPieces.MayHoldOne(text)
+        ? _longPieces.Encode(_perThread.Value!, text)
+        : _perThread.Value!.EncodeToIds(text, considerPreTokenization: true, considerNormalization: true);
 
     /// <summary>Ids of one document followed by the end-of-document id.</summary>
     public int[] EncodeDocument(string text)
@@ -45,5 +49,5 @@ public sealed class TextTokenizer
     public string Decode(IEnumerable<int> ids) => _perThread.Value!.Decode(ids) ?? "";
 
     public TextTokenizer WithEndOfDocument(int id) =>
-        id < 0 || id >= VocabSize ? throw new UserError($"end-of-document id {id} is outside the vocabulary [0, {VocabSize}) of {Name}") : new(_create, Name, VocabSize, id);
+        id < 0 || id >= VocabSize ? throw new UserError($"end-of-document id {id} is outside the vocabulary [0, {VocabSize}) of {Name}") : new(_create, Name, VocabSize, id, _longPieces);
 }

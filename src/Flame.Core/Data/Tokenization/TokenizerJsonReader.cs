@@ -46,8 +46,15 @@ public static class TokenizerJsonReader
             var specials = new Dictionary<string, int>(StringComparer.Ordinal);
             if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
                 foreach (var token in added.EnumerateArray())
-                    if (token.TryGetProperty("content", out var c) && token.TryGetProperty("id", out var i) && i.TryGetInt32(out var id))
-                        specials[c.GetString() ?? ""] = id;
+                {
+                    if (token.ValueKind != JsonValueKind.Object || !token.TryGetProperty("content", out var c) || c.ValueKind != JsonValueKind.String)
+                        throw new UserError($"{path}: added token {specials.Count} has no \"content\" string");
+                    if (!token.TryGetProperty("id", out var i) || !i.TryGetInt32(out var id) || id < 0)
+                        throw new UserError($"{path}: added token \"{c.GetString()}\" has no valid id");
+                    if (specials.TryGetValue(c.GetString()!, out var before) && before != id)
+                        throw new UserError($"{path}: added token \"{c.GetString()}\" appears twice, with ids {before} and {id}");
+                    specials[c.GetString()!] = id;
+                }
             if (vocab.Count == 0) throw new UserError($"{path}: empty vocabulary");
             return new Result(new BpeModel(vocab, merges, specials), nfc);
         }

@@ -27,7 +27,8 @@ public static class TokenizerLoader
         var tiktoken = TiktokenTokenizer.CreateForEncoding(encoding);
         // The special tokens sit at the top of both encodings (cl100k_base: 100277 ids, o200k_base: 200019).
         int vocab = tiktoken.SpecialTokens!.Values.Max() + 1;
-        return new TextTokenizer(() => TiktokenTokenizer.CreateForEncoding(encoding), encoding, vocab, tiktoken.SpecialTokens![EndOfText]);
+        return new TextTokenizer(() => TiktokenTokenizer.CreateForEncoding(encoding), encoding, vocab, tiktoken.SpecialTokens![EndOfText],
+            new LongPieces.Tiktoken(new(() => TiktokenRanks.Load(encoding)), tiktoken.SpecialTokens));
     }
 
     public static TextTokenizer FromFile(string path)
@@ -39,6 +40,7 @@ public static class TokenizerLoader
 
     public static TextTokenizer FromModel(BpeModel model, string name, bool nfc = false)
     {
+        TokenizerValidation.Require(model, name);
         // Longest first: the pre-tokenizer tries added tokens in this order, and Hugging Face matches the
         // longest one (GPT-NeoX adds runs of 2..24 spaces as tokens).
         var specials = model.SpecialTokens.OrderByDescending(t => t.Key.Length).ThenBy(t => t.Key, StringComparer.Ordinal)
@@ -59,6 +61,7 @@ public static class TokenizerLoader
         int eod = model.SpecialTokens.TryGetValue(EndOfText, out var id) ? id
             : model.Vocabulary.TryGetValue(EndOfText, out id) ? id
             : model.SpecialTokens.Count > 0 ? model.SpecialTokens.Values.Min() : 0;
-        return new TextTokenizer(Create, name, model.VocabSize, eod);
+        var longPieces = new LongPieces.Bpe(model, specials);
+        return new TextTokenizer(Create, name, model.VocabSize, eod, longPieces.Usable ? longPieces : null);
     }
 }
