@@ -35,8 +35,9 @@ public static class DataCommands
             var options = new PrepareOptions(files, loaded,
                 IndexedDatasetFormat.NormalizePrefix(parse.GetValue(output)!),
                 new CorpusReadOptions(parse.GetValue(textField)!, parse.GetValue(skipBad), CorpusFormats.Parse(parse.GetValue(format))), parse.GetValue(workers));
-            Flame.Output.OutputFiles.RequireNew("--output", parse.GetValue(overwrite),
-                IndexedDatasetFormat.DataPath(options.OutputPrefix), IndexedDatasetFormat.IndexPath(options.OutputPrefix));
+            string[] outputs = [IndexedDatasetFormat.DataPath(options.OutputPrefix), IndexedDatasetFormat.IndexPath(options.OutputPrefix)];
+            Flame.Output.OutputPaths.RequirePrefix(options.OutputPrefix, "PREFIX.bin and PREFIX.idx", outputs); // a folder in the way is not something --overwrite replaces
+            Flame.Output.OutputFiles.RequireNew("--output", parse.GetValue(overwrite), outputs);
             var result = RunWithProgress(options);
             AnsiConsole.MarkupLineInterpolated(
                 $"wrote [bold]{result.Prefix}[/].bin/.idx: {result.Documents:N0} documents, {result.Tokens:N0} tokens ({result.DType}), {result.RawBytes / 1e6:N1} MB of text in {result.Elapsed.TotalSeconds:N1} s = {result.MegabytesPerSecond:N2} MB/s");

@@ -41,7 +41,7 @@ public static class RunFolder
     {
         var root = Path.Combine(folder, "checkpoints");
         return !Directory.Exists(root) ? []
-            : Directory.GetDirectories(root, "iter_*").Select(Path.GetFileName).Where(n => !TemporaryFiles.IsTemporary(n!) && !n!.EndsWith(".tmp")).Order(StringComparer.Ordinal).ToList()!;
+            : Directory.GetDirectories(root, "iter_*").Select(path => Path.GetFileName(path)).Where(n => !TemporaryFiles.IsTemporary(n) && !n.EndsWith(".tmp")).Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>A refused claim on a folder that did not exist leaves no folder behind.</summary>

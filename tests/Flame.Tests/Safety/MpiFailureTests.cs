@@ -30,7 +30,7 @@ public class MpiFailureTests
         catch (OperationCanceledException) { process.Kill(entireProcessTree: true); Assert.Fail("no end in 3 minutes"); }
         var err = (await stderr).Trim();
         Assert.True(process.ExitCode == 2, $"exit {process.ExitCode}\n{err}\n{await stdout}");
-        Assert.Equal($"error: {dir.File("afile")}: is a file, not a folder, so {dir.File("afile/run/data")} cannot be created under it", err);
+        Assert.Equal($"error: {dir.File("afile")}: is a file, not a folder, so {dir.File("afile/run")} cannot be created under it", err);
         Assert.Empty(FolderSnapshot.Of(dir.Path).ChangesSince(before));
     }
 }

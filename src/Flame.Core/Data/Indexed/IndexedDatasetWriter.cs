@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Flame.Failures;
+using Flame.Output;
 
 namespace Flame.Data.Indexed;
 

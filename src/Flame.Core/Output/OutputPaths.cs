@@ -1,4 +1,4 @@
-namespace Flame.Failures;
+namespace Flame.Output;
 
 /// <summary>
 /// Checks an output path before anything is written, so a wrong one is one line naming it rather than an
