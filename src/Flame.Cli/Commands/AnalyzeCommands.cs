@@ -32,8 +32,9 @@ public static class AnalyzeCommands
         var experts = new Option<int?>("--experts") { Description = "routed experts per layer (default: the manifest's, else 64)" };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer to decode token ids (demo, cl100k_base, o200k_base or a tokenizer.json)" };
         var noPlots = new Option<bool>("--no-plots") { Description = "tables only" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "use an --output folder Flame did not write, removing only the tables and plots analyze writes" };
         var json = CommonOptions.Json();
-        var command = new Command(name, description) { run, traces, output, experts, tokenizer, noPlots, json };
+        var command = new Command(name, description) { run, traces, output, experts, tokenizer, noPlots, overwrite, json };
         command.SetAction(parse =>
         {
             var options = new AnalysisOptions
@@ -42,6 +43,8 @@ public static class AnalyzeCommands
                 Tokenizer = parse.GetValue(tokenizer), Plots = !parse.GetValue(noPlots),
             };
             var source = parse.GetValue(traces) ?? parse.GetValue(run)!;
+            if (options.Output is { } named) // the default, RUN/analysis or TRACES/analysis, is the run's or the traces' own
+                Flame.Output.OutputFolder.Claim(named, Flame.Output.OutputKind.Analysis, $"flame {name}", "--output", parse.GetValue(overwrite), Console.Error.WriteLine);
             var result = TraceAnalysis.Run(source, options, message => { if (!parse.GetValue(json)) AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]"); });
             if (parse.GetValue(json))
             {

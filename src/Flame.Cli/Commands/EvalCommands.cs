@@ -28,11 +28,12 @@ public static class EvalCommands
         var perplexityData = new Option<string[]>("--perplexity-data") { Description = "also measure validation perplexity (50 batches) on this dataset prefix (or W1 P1 W2 P2); with --run, default: the run's own data", AllowMultipleArgumentsPerToken = true };
         var allCheckpoints = new Option<bool>("--all-checkpoints") { Description = "with --run: evaluate every checkpoint into eval/iter_NNNNNNN (the newest also into eval/)" };
         var output = new Option<string?>("--output") { Description = "results folder (default: RUN/eval)" };
+        var overwrite = OverwriteOption();
         var device = CommonOptions.Device();
         var dtype = CommonOptions.Dtype();
         var json = CommonOptions.Json();
         var command = new Command("eval", "score a checkpoint on ARC-Easy, ARC-Challenge, OpenBookQA, HellaSwag, PIQA and WinoGrande like lm-evaluation-harness")
-            { checkpoint, run, tasks, dataDir, limit, shots, seed, logSamples, batch, perplexityData, allCheckpoints, output, device, dtype, json };
+            { checkpoint, run, tasks, dataDir, limit, shots, seed, logSamples, batch, perplexityData, allCheckpoints, output, overwrite, device, dtype, json };
         command.SetAction(parse =>
         {
             var target = Target(parse, checkpoint, run);
@@ -44,6 +45,7 @@ public static class EvalCommands
                 ComputeType = CommonOptions.ParseDtype(parse.GetValue(dtype)),
                 PerplexityData = parse.GetValue(perplexityData) is { Length: > 0 } p ? p : null, OutputDir = parse.GetValue(output),
             };
+            ClaimOutput(options.OutputDir, "flame eval", parse.GetValue(overwrite));
             bool all = parse.GetValue(allCheckpoints);
             if (all && target.IsCheckpoint) throw new UserError("--all-checkpoints needs --run");
             if (all)
@@ -183,11 +185,12 @@ public static class EvalCommands
         var batch = BatchSize();
         batch.DefaultValueFactory = _ => 8;
         var output = new Option<string?>("--output") { Description = "results folder (default: RUN/eval)" };
+        var overwrite = OverwriteOption();
         var device = CommonOptions.Device();
         var dtype = CommonOptions.Dtype();
         var json = CommonOptions.Json();
         var command = new Command("perplexity", "validation perplexity of a checkpoint on a held-out token file (Megatron indexed dataset)")
-            { checkpoint, run, data, seq, batches, split, batch, output, device, dtype, json };
+            { checkpoint, run, data, seq, batches, split, batch, output, overwrite, device, dtype, json };
         command.SetAction(parse =>
         {
             var target = Target(parse, checkpoint, run);
@@ -206,6 +209,7 @@ public static class EvalCommands
                 BatchSize = parse.GetValue(batch), Device = parse.GetValue(device)!, ComputeType = CommonOptions.ParseDtype(parse.GetValue(dtype)),
                 OutputDir = parse.GetValue(output),
             };
+            ClaimOutput(options.OutputDir, "flame eval perplexity", parse.GetValue(overwrite));
             var summary = WithProgress(!parse.GetValue(json), progress => target.IsCheckpoint
                 ? Evaluator.EvaluateCheckpoint(target.Path, options, progress)
                 : Evaluator.EvaluateRun(target.Path, options, false, progress)[0]);
@@ -214,6 +218,14 @@ public static class EvalCommands
             return 0;
         });
         return command;
+    }
+
+    static Option<bool> OverwriteOption() => new("--overwrite") { Description = "use an --output folder Flame did not write, removing only the result files eval writes" };
+
+    /// <summary>A named --output is claimed (new, empty or an earlier eval's); the default RUN/eval is the run's own.</summary>
+    static void ClaimOutput(string? output, string command, bool overwrite)
+    {
+        if (output is not null) Flame.Output.OutputFolder.Claim(output, Flame.Output.OutputKind.Eval, command, "--output", overwrite, Console.Error.WriteLine);
     }
 
     static Command Bench()

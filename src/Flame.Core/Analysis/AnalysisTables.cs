@@ -97,7 +97,6 @@ public static class AnalysisTables
 
     static void WriteJson(string path, object value, bool indented = true)
     {
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = indented }));
-        File.Move(path + ".tmp", path, overwrite: true);
+        Output.OutputFiles.WriteText(path, JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = indented }));
     }
 }

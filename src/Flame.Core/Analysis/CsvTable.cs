@@ -18,8 +18,7 @@ public sealed class CsvTable(params string[] header)
 
     public void Save(string path)
     {
-        File.WriteAllText(path + ".tmp", _text.ToString(), new UTF8Encoding(false));
-        File.Move(path + ".tmp", path, overwrite: true);
+        Output.OutputFiles.Write(path, temp => File.WriteAllText(temp, _text.ToString(), new UTF8Encoding(false)));
     }
 
     static string Quote(string s) => s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;

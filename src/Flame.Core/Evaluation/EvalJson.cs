@@ -16,9 +16,7 @@ public static class EvalJson
     public static void Write<T>(string path, T value)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(value, Options));
-        File.Move(temp, path, overwrite: true);
+        Output.OutputFiles.WriteText(path, JsonSerializer.Serialize(value, Options));
     }
 
     public static T Read<T>(string path)

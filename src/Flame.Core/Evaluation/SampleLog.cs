@@ -22,12 +22,11 @@ public static class SampleLog
     public static void Write(string path, IEnumerable<DocumentSample> samples)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temp = path + ".tmp";
-        using (var writer = new StreamWriter(temp))
+        Output.OutputFiles.Write(path, temp =>
         {
+            using var writer = new StreamWriter(temp);
             writer.NewLine = "\n";
             foreach (var sample in samples) writer.WriteLine(JsonSerializer.Serialize(sample, Options));
-        }
-        File.Move(temp, path, overwrite: true);
+        });
     }
 }

@@ -40,8 +40,7 @@ public static class SafetensorsShards
             ["metadata"] = new Dictionary<string, long> { ["total_size"] = tensors.Sum(t => t.ByteCount) },
             ["weight_map"] = weightMap,
         }, new JsonSerializerOptions { WriteIndented = true });
-        File.WriteAllText(index + ".tmp", json);
-        File.Move(index + ".tmp", index, overwrite: true);
+        Output.OutputFiles.WriteText(index, json);
         var single = Path.Combine(folder, SafetensorsFolder.SingleFile);
         if (File.Exists(single)) File.Delete(single);
         names.Add(SafetensorsFolder.IndexFile);

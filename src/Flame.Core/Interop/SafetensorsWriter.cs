@@ -23,16 +23,15 @@ public static class SafetensorsWriter
             offset += t.ByteCount;
         }
         var header = SafetensorsHeader.Serialize(entries, metadata);
-        var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        Output.OutputFiles.Write(path, temp =>
         {
-            Span<byte> length = stackalloc byte[8];
+            using var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+            var length = new byte[8];
             System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
             stream.Write(length);
             stream.Write(header);
             foreach (var t in tensors) WriteData(stream, t);
-        }
-        File.Move(temp, path, overwrite: true);
+        });
     }
 
     static void WriteData(Stream stream, PendingTensor pending)

@@ -22,6 +22,18 @@ public sealed record OutputKind(string Name, IReadOnlyList<string> Owns, Func<st
          "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "parity"],
         folder => File.Exists(Path.Combine(folder, "flame_model.json")));
 
+    /// <summary>`flame analyze --output D`: the analyses' tables (Analysis/AnalysisTables.cs) and plots.</summary>
+    public static readonly OutputKind Analysis = new("analysis",
+        ["analysis.json", "load_balance.csv", "load_balance_summary.csv", "coactivation_top16.csv", "coactivation_summary.csv", "coactivation.json",
+         "saturation.csv", "specialization_top.csv", "specialization_summary.csv", "specialization_evolution.csv", "plots"],
+        folder => File.Exists(Path.Combine(folder, "analysis.json")));
+
+    /// <summary>`flame eval --output D`: the scores (Evaluation/Evaluator.cs), the harness-style sample logs, one folder per checkpoint.</summary>
+    public static readonly OutputKind Eval = new("eval",
+        ["summary.json", "perplexity.json", .. Evaluation.Tasks.HarnessTasks.Names.SelectMany(task => new[] { $"{task}.json", $"samples_{task}.jsonl" }), "iter_*"],
+        folder => File.Exists(Path.Combine(folder, "summary.json"))
+                  && Evaluation.Tasks.HarnessTasks.Names.Append("perplexity").Any(name => File.Exists(Path.Combine(folder, name + ".json"))));
+
     /// <summary>`flame analyze bench`'s synthetic traces, removed afterwards unless --keep.</summary>
     public static readonly OutputKind AnalysisBench = new("analysis-bench", ["samples", "actives", "manifest.json", "analysis"], _ => false);
 }

@@ -14,8 +14,7 @@ public static class PlotIndex
     public static void Write(string folder, IReadOnlyList<PlotEntry> entries)
     {
         var path = Path.Combine(folder, FileName);
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(entries, Options));
-        File.Move(path + ".tmp", path, overwrite: true);
+        Output.OutputFiles.WriteText(path, JsonSerializer.Serialize(entries, Options));
     }
 
     public static IReadOnlyList<PlotEntry> Read(string folder)

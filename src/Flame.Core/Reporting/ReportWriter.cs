@@ -38,8 +38,7 @@ public static class ReportWriter
         Routing(html, runDirectory);
         html.Append("<footer>Flame &middot; FLAME-MoE (Kang, Yu, Xiong, 2025) re-created in .NET</footer></body></html>\n");
         var path = Path.Combine(reportDir, "index.html");
-        File.WriteAllText(path + ".tmp", html.ToString(), new UTF8Encoding(false));
-        File.Move(path + ".tmp", path, overwrite: true);
+        Output.OutputFiles.Write(path, temp => File.WriteAllText(temp, html.ToString(), new UTF8Encoding(false)));
         return path;
     }
 

@@ -48,8 +48,7 @@ public static class ScalingSweep
                 };
                 var config = ExperimentConfigFile.Resolve(baseConfig with { Training = training });
                 var path = Path.Combine(runsDir, RunName(model.Name, budget) + ".toml");
-                File.WriteAllText(path + ".tmp", $"# IsoFLOP run: {model.Name} at {budget:G3} FLOPs\n" + ExperimentConfigFile.ToToml(config));
-                File.Move(path + ".tmp", path, overwrite: true);
+                Output.OutputFiles.WriteText(path, $"# IsoFLOP run: {model.Name} at {budget:G3} FLOPs\n" + ExperimentConfigFile.ToToml(config));
                 written.Add(path);
             }
         return written;
@@ -119,8 +118,7 @@ public static class ScalingSweep
         var path = Path.Combine(sweepDirectory, ResultsFile);
         var lines = results.Select(r => string.Join(",", r.Name, F(r.Flops), r.Params.ToString(CultureInfo.InvariantCulture), F(r.Tokens), F(r.Loss),
             r.ValidationLoss is double v ? F(v) : "", r.TestLoss is double t ? F(t) : ""));
-        File.WriteAllLines(path + ".tmp", lines.Prepend("name,flops,params,tokens,loss,val_loss,test_loss"));
-        File.Move(path + ".tmp", path, overwrite: true);
+        Output.OutputFiles.Write(path, temp => File.WriteAllLines(temp, lines.Prepend("name,flops,params,tokens,loss,val_loss,test_loss")));
         static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
     }
 }

@@ -45,7 +45,6 @@ public sealed record TraceManifest
     public void Write(string traceFolder)
     {
         var path = Path.Combine(traceFolder, TraceLayout.ManifestFile);
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(this, Options));
-        File.Move(path + ".tmp", path, overwrite: true);
+        Output.OutputFiles.WriteText(path, JsonSerializer.Serialize(this, Options));
     }
 }

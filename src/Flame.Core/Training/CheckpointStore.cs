@@ -24,7 +24,7 @@ public sealed class CheckpointStore(string runDirectory)
         try { return Write(step, configJson, writeFiles); }
         catch (Exception e) when (Flame.Failures.IoFailure.IsDiskFull(e))
         {
-            throw CheckpointDiskFull.Error(this, Path.Combine(Root, FolderName(step)) + ".tmp", step, e);
+            throw CheckpointDiskFull.Error(this, Output.TemporaryFiles.For(Path.Combine(Root, FolderName(step))), step, e);
         }
     }
 

@@ -30,8 +30,10 @@ public sealed class TraceParquetWriter : IDisposable
     {
         _path = path;
         _columns = columns;
-        _temporary = path + ".tmp";
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        _temporary = Output.TemporaryFiles.For(path);
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        Directory.CreateDirectory(folder);
+        Output.TemporaryFiles.RemoveAbandoned(folder, System.IO.Path.GetFileName(path)); // what a killed writer of this file left
         using var schema = Schema(columns);
         using var properties = new WriterPropertiesBuilder()
             .Compression(Compression.Zstd).CompressionLevel(1)
