@@ -29,8 +29,9 @@ public static partial class ScalingCommands
         baseConfig.Description = "with --out: the experiment every run starts from (data, batch, schedule); its global batch x seq is the tokens per step";
         var set = RunCommands.SetOption();
         var speed = new Option<double?>("--tokens-per-second") { Description = "measured training speed, to estimate each run's time" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "use an --out folder Flame did not write, removing only what a sweep writes there (runs/, results.csv)" };
         var command = new Command("plan", "parameters, tokens D = C/(6N) and iterations for each model at each budget")
-            { presets, budgets, tokensPerStep, grid, json, output, baseConfig, set, speed };
+            { presets, budgets, tokensPerStep, grid, json, output, baseConfig, set, speed, overwrite };
         command.SetAction(parse =>
         {
             var models = new List<ModelConfig>();
@@ -46,7 +47,7 @@ public static partial class ScalingCommands
             {
                 var start = Flame.Experiments.ExperimentConfigFile.Load(parse.GetValue(baseConfig), parse.GetValue(set) ?? []);
                 perStep = (long)start.Training.GlobalBatch * start.Training.Sequence;
-                var files = ScalingSweep.WritePlan(sweep, start, models, budgetList);
+                var files = ScalingSweep.WritePlan(sweep, start, models, budgetList, parse.GetValue(overwrite), Console.Error.WriteLine);
                 Console.Error.WriteLine($"wrote {files.Count} run configs to {Path.Combine(sweep, "runs")} ({perStep:N0} tokens per step); train them with: flame scaling run {sweep}");
             }
             var runs = ScalingPlan.Build(models, budgetList, perStep);

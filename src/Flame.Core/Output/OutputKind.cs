@@ -34,6 +34,11 @@ public sealed record OutputKind(string Name, IReadOnlyList<string> Owns, Func<st
         folder => File.Exists(Path.Combine(folder, "summary.json"))
                   && Evaluation.Tasks.HarnessTasks.Names.Append("perplexity").Any(name => File.Exists(Path.Combine(folder, name + ".json"))));
 
+    /// <summary>`flame scaling plan --out SWEEP`: the planned configs and the runs trained from them, and results.csv.</summary>
+    public static readonly OutputKind ScalingSweep = new("scaling-sweep", ["runs", "results.csv"],
+        folder => Directory.Exists(Path.Combine(folder, "runs")) && Directory.EnumerateFiles(Path.Combine(folder, "runs"), "*.toml").Any()
+                  && File.ReadLines(Directory.EnumerateFiles(Path.Combine(folder, "runs"), "*.toml").First()).FirstOrDefault()?.StartsWith("# IsoFLOP run") == true);
+
     /// <summary>`flame analyze bench`'s synthetic traces, removed afterwards unless --keep.</summary>
     public static readonly OutputKind AnalysisBench = new("analysis-bench", ["samples", "actives", "manifest.json", "analysis"], _ => false);
 }

@@ -30,8 +30,10 @@ public static class ScalingSweep
         $"{model}-C{budget.ToString("0.##e+0", CultureInfo.InvariantCulture).Replace("+", "")}";
 
     /// <summary>Writes the plan's configs: the base experiment with each model and its budget; tokens per step come from the base.</summary>
-    public static IReadOnlyList<string> WritePlan(string sweepDirectory, ExperimentConfig baseConfig, IEnumerable<ModelConfig> models, IEnumerable<double> budgets)
+    public static IReadOnlyList<string> WritePlan(string sweepDirectory, ExperimentConfig baseConfig, IEnumerable<ModelConfig> models, IEnumerable<double> budgets,
+        bool overwrite = false, Action<string>? say = null)
     {
+        Output.OutputFolder.Claim(sweepDirectory, Output.OutputKind.ScalingSweep, "flame scaling plan", "--out", overwrite, say);
         var runsDir = Path.Combine(sweepDirectory, "runs");
         Directory.CreateDirectory(runsDir);
         var written = new List<string>();
@@ -77,6 +79,8 @@ public static class ScalingSweep
             if (outcome != SweepRunOutcome.AlreadyFinished)
             {
                 onStart?.Invoke(name, config);
+                using var held = Output.RunFolder.Claim(runDir, "flame scaling run", resume: outcome == SweepRunOutcome.Resumed, overwrite: false,
+                    demoData: config.Training.Data.Count == 0); // one writer per run, as flame train
                 var runner = new ExperimentRunner(config, runDir);
                 runner.PrepareData();
                 runner.Train(resume: outcome == SweepRunOutcome.Resumed, onLog, cancel);

@@ -81,3 +81,30 @@ public class ResultFolderSafetyTests
         Assert.Equal("my own file of that name", File.ReadAllText(Path.Combine(folder, "summary.json")));
     }
 }
+
+/// <summary>`flame scaling plan --out SWEEP` used to write SWEEP/runs/*.toml into any folder, replacing files of the same name.</summary>
+public class SweepFolderSafetyTests
+{
+    static (int Code, string Out, string Err) Plan(string sweep, params string[] extra) =>
+        CliHarness.Run([ScalingCommands.Create()], ["scaling", "plan", "--presets", "flame-moe-38m", "--budgets", "1e18", "--json", "--out", sweep, .. extra]);
+
+    [Fact]
+    public void APlanIntoAFolderFlameDidNotWriteIsRefusedAndARePlanIsAllowed()
+    {
+        using var dir = new TempFolder();
+        var sweep = dir.File("sweep");
+        Directory.CreateDirectory(Path.Combine(sweep, "runs"));
+        File.WriteAllText(Path.Combine(sweep, "runs", "flame-moe-38m-C1e18.toml"), "# my hand-tuned run\n");
+        var before = FolderSnapshot.Of(dir.Path);
+        var (code, _, err) = Plan(sweep);
+        Assert.Equal(2, code);
+        Assert.Contains($"{sweep}: is not empty and was not written by Flame", err);
+        Assert.Empty(FolderSnapshot.Of(dir.Path).ChangesSince(before));
+
+        var fresh = dir.File("fresh");
+        Assert.Equal(0, Plan(fresh).Code);
+        Assert.StartsWith("# IsoFLOP run: flame-moe-38m", File.ReadAllText(Path.Combine(fresh, "runs", "flame-moe-38m-C1e18.toml")));
+        Assert.Equal("scaling-sweep", OutputMarker.Read(fresh)!.Kind);
+        Assert.Equal(0, Plan(fresh).Code); // its own sweep: planned again in place
+    }
+}
