@@ -13,8 +13,7 @@ public sealed record ResumePoint(string Folder, CheckpointState State)
     public bool HasOptimizerState => File.Exists(Path.Combine(Folder, Distributed.ParallelOptimizer.FileName));
 
     /// <summary>What the console says when training continues from a checkpoint without optimizer state.</summary>
-    public string FreshOptimizerNote =>
-        $"{Path.GetFileName(Folder)} has no optimizer state (an imported checkpoint): AdamW starts fresh from its weights at step {Step}";
+    public string FreshOptimizerNote => $"{Path.GetFileName(Folder)} has no optimizer state (imported): AdamW starts fresh";
 
     public static ResumePoint Find(string runDirectory)
     {

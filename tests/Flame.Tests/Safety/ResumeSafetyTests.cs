@@ -2,6 +2,7 @@ using System.Text.Json;
 using Flame.Cli.Commands;
 using Flame.Distributed;
 using Flame.Tests.Data;
+using Flame.Tests.Distributed;
 using Flame.Training;
 
 namespace Flame.Tests.Safety;
@@ -249,7 +250,7 @@ public class ResumeSafetyTests(TinyRun tiny) : IClassFixture<TinyRun>
 
         var (code, output, error) = SpectreCapture.Run(() => TinyRun.Flame(tiny.TrainArgs(run, "--resume", "--set", "training.iterations=2")));
         Assert.True(code == 0, error);
-        Assert.Contains("iter_0000000 has no optimizer state (an imported checkpoint): AdamW starts fresh from its weights at step 0", output);
+        Assert.Contains("iter_0000000 has no optimizer state (imported): AdamW starts fresh\n", output);
         var trained = Path.Combine(run, "checkpoints", "iter_0000002");
         Assert.True(File.Exists(Path.Combine(trained, ParallelOptimizer.FileName)));
         Assert.NotEqual(weights, File.ReadAllBytes(Path.Combine(trained, TrainedCheckpoint.ModelFile)));
@@ -257,5 +258,33 @@ public class ResumeSafetyTests(TinyRun tiny) : IClassFixture<TinyRun>
         // It continues from the trained weights: below the untrained model's ln(8192) = 9.01 that a fresh start shows.
         var fresh = JsonDocument.Parse(File.ReadAllLines(Metrics(tiny.Run)).First()).RootElement.GetProperty("lm_loss").GetDouble();
         Assert.True(loss < fresh, $"step 2 loss {loss} after the import vs {fresh} from scratch");
+    }
+
+    [Fact]
+    public void AnImportedCheckpointResumesOnTwoRanksWithTheDistributedOptimizerAsOnOne()
+    {
+        // The sharded optimizer's fp32 shards must start from the imported weights, not from the initialisation it was made with.
+        using var dir = new TempFolder();
+        var prefix = Training.TrainerTests.WriteCorpus(dir);
+        string[] settings = ["training.iterations=6", "checkpoints.interval=6"];
+        MpiJob.Run(1, dir.File("source"), prefix, settings);
+        var (exported, _, exportError) = TinyRun.Flame("export", "hf", "--run", dir.File("source"), "--out", dir.File("hf"), "--no-parity");
+        Assert.True(exported == 0, exportError);
+        foreach (var name in new[] { "one", "two" })
+        {
+            var (imported, _, importError) = TinyRun.Flame("import", "hf", "--model", dir.File("hf"), "--out", dir.File(name));
+            Assert.True(imported == 0, importError);
+        }
+        var one = MpiJob.Run(1, dir.File("one"), prefix, settings, resume: true);
+        var two = MpiJob.Run(2, dir.File("two"), prefix, [.. settings, "parallel.distributed_optimizer=true"], resume: true);
+        Assert.True(one.Contains("iter_0000000 has no optimizer state (imported): AdamW starts fresh\n"), one);
+        Assert.Single(two.Split('\n'), line => line.Contains("AdamW starts fresh")); // rank 0 says it, once
+        var expected = MpiJob.Losses(dir.File("one"));
+        var actual = MpiJob.Losses(dir.File("two"));
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => (long)i), actual.Keys);
+        foreach (var (step, loss) in expected)
+            Assert.True(Math.Abs(actual[step] - loss) <= 1e-5 * loss, $"step {step}: {actual[step]:R} on two ranks vs {loss:R} on one");
+        // Both continue from the trained weights: below the source run's losses from scratch at the same steps.
+        Assert.True(expected[1] < MpiJob.Losses(dir.File("source"))[1], $"step 1: {expected[1]} after the import vs {MpiJob.Losses(dir.File("source"))[1]} from scratch");
     }
 }
