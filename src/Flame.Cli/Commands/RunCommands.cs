@@ -110,7 +110,7 @@ public static class RunCommands
         catch (OperationCanceledException)
         {
             throw new UserError(new CheckpointStore(runner.RunDirectory).Latest() is null
-                ? $"interrupted after step {lastStep}, before the first checkpoint: nothing to resume; start again with the same command and --overwrite"
+                ? $"interrupted after step {lastStep}, before the first checkpoint: nothing to resume; start again with the same command"
                 : $"interrupted after step {lastStep}; continue with: {resumeCommand}");
         }
         finally { Console.CancelKeyPress -= onCancel; }
