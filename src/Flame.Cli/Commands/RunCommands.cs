@@ -38,22 +38,27 @@ public static class RunCommands
         command.SetAction(parse =>
         {
             var path = parse.GetValue(file);
-            var config = ExperimentConfigFile.Load(path, parse.GetValue(set) ?? []);
+            var overrides = parse.GetValue(set) ?? [];
             var runDir = parse.GetValue(output) ?? Path.Combine("runs", path is null ? "demo" : Path.GetFileNameWithoutExtension(path));
+            bool resuming = parse.GetValue(resume);
+            if (resuming && parse.GetValue(overwrite))
+                throw new UserError("--resume continues a run and --overwrite starts it again: give one of them");
+            // --resume continues the experiment saved in the run folder; what it may change is checked before anything is written.
+            var config = resuming ? ResumePolicy.Resolve(runDir, path, overrides) : ExperimentConfigFile.Load(path, overrides);
             var runner = new ExperimentRunner(config, runDir);
             // Rank 0 claims and locks the folder (the only rank that writes it), before anything is written.
-            using var claimed = ProcessWorld.IsMain ? Flame.Output.RunFolder.Claim(runDir, $"flame {name}", parse.GetValue(resume), parse.GetValue(overwrite),
+            using var claimed = ProcessWorld.IsMain ? Flame.Output.RunFolder.Claim(runDir, $"flame {name}", resuming, parse.GetValue(overwrite),
                 demoData: config.Training.Data.Count == 0, say: Console.WriteLine) : null;
             if (ProcessWorld.Launch.Size > 1 && !ProcessWorld.IsMain)
             {
                 // The other ranks of a launched job train silently; rank 0 shows progress and runs the stages after training.
                 runner.PrepareData();
-                runner.Train(parse.GetValue(resume));
+                runner.Train(resuming);
                 return 0;
             }
             if (ProcessWorld.Launch.Size > 1) AnsiConsole.WriteLine(runner.Layout.Describe());
             ComputeDisplay.Status("preparing data...", _ => runner.PrepareData());
-            Train(runner, parse.GetValue(resume), $"flame {name} {(path is null ? "" : path + " ")}--out {runDir} --resume");
+            Train(runner, resuming, ResumeHint.Command(name, runDir, overrides));
             if (!trainOnly) RunStagesAfterTraining(runner);
             AnsiConsole.MarkupLineInterpolated($"run folder: [bold]{runDir}[/] (config.toml, metrics.jsonl, tensorboard/, checkpoints/{(trainOnly ? "" : ", eval/, traces/, analysis/, report/")})");
             return 0;
@@ -99,12 +104,14 @@ public static class RunCommands
                         task.Description = $"step {log.Step}/{training.Iterations} loss {log.LmLoss:N3} lr {log.Lr:E1} " +
                             $"{log.TokensPerSecond:N0} tok/s {log.ModelTflops:N2} TFLOP/s" + (log.Mfu is double mfu ? $" MFU {mfu:P1}" : "");
                         ctx.Refresh();
-                    }, cancel.Token);
+                    }, cancel.Token, say: message => AnsiConsole.WriteLine(message));
                 });
         }
         catch (OperationCanceledException)
         {
-            throw new UserError($"interrupted after step {lastStep}; continue with: {resumeCommand}");
+            throw new UserError(new CheckpointStore(runner.RunDirectory).Latest() is null
+                ? $"interrupted after step {lastStep}, before the first checkpoint: nothing to resume; start again with the same command"
+                : $"interrupted after step {lastStep}; continue with: {resumeCommand}");
         }
         finally { Console.CancelKeyPress -= onCancel; }
         if (last is { ExpertLoad.Count: > 0 })

@@ -24,6 +24,11 @@ public abstract class ParallelOptimizer : IDisposable
     public abstract void Save(string? path);
     /// <summary>Every rank reads the file and keeps its share.</summary>
     public abstract void Load(string path);
+    /// <summary>
+    /// Zero moments from the parameters as they are now: a checkpoint without optimizer state (an imported one) was
+    /// just loaded into the model after this optimizer was made from the initial weights.
+    /// </summary>
+    public virtual void StartFresh() { }
 
     public void Dispose()
     {

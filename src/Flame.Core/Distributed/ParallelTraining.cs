@@ -99,8 +99,11 @@ public sealed class ParallelTraining : IDisposable
             ? new TorchSharpStateFiles.ModuleEntry(kv.Key, () => Groups.Expert.AllGather(kv.Value))
             : new TorchSharpStateFiles.ModuleEntry(kv.Key, () => kv.Value)).ToList());
 
-    /// <summary>Loads a checkpoint written with any layout: each rank takes its expert slice of every stacked tensor.</summary>
-    public void LoadCheckpoint(string folder, FlameModel model, ParallelOptimizer optimizer)
+    /// <summary>
+    /// Loads a checkpoint written with any layout: each rank takes its expert slice of every stacked tensor. A checkpoint
+    /// without optimizer state (`flame import hf|megatron` write none) leaves the optimizer fresh; returns whether it had state.
+    /// </summary>
+    public bool LoadCheckpoint(string folder, FlameModel model, ParallelOptimizer optimizer)
     {
         var targets = model.state_dict();
         int index = Layout.ExpertRank(Groups.World.Rank), seen = 0;
@@ -118,7 +121,14 @@ public sealed class ParallelTraining : IDisposable
                 seen++;
             });
         if (seen != targets.Count) throw new UserError($"{folder}: the checkpoint has {seen} of the model's {targets.Count} tensors");
-        optimizer.Load(Path.Combine(folder, ParallelOptimizer.FileName));
+        var state = Path.Combine(folder, ParallelOptimizer.FileName);
+        if (!File.Exists(state))
+        {
+            optimizer.StartFresh();
+            return false;
+        }
+        optimizer.Load(state);
+        return true;
     }
 
     public void Dispose() => Groups.Dispose();

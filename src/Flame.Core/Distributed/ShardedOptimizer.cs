@@ -166,7 +166,19 @@ public sealed class ShardedOptimizer : ParallelOptimizer
             Take(expert ? ExpertShard.Of(expAvg, expertIndex, _groups.Layout.Expert) : expAvg, state.exp_avg, flat, offset);
             Take(expert ? ExpertShard.Of(expAvgSq, expertIndex, _groups.Layout.Expert) : expAvgSq, state.exp_avg_sq, flat, offset);
         });
-        // The shards start from the (just loaded) parameters.
+        CopyShardsFromParameters();
+    }
+
+    /// <summary>The moments stay zero; the fp32 shards this rank updates start from the (just loaded) parameters.</summary>
+    public override void StartFresh()
+    {
+        using var noGrad = no_grad();
+        CopyShardsFromParameters();
+    }
+
+    /// <summary>The shards start from the (just loaded) parameters.</summary>
+    void CopyShardsFromParameters()
+    {
         foreach (var flat in _flats)
         {
             using var values = Flatten(flat.Parameters, flat.ShardLength * flat.Group.Size, p => p);

@@ -49,8 +49,8 @@ public sealed class ExperimentRunner(ExperimentConfig config, string runDirector
         }
     }
 
-    public IReadOnlyList<TrainingLog> Train(bool resume, Action<TrainingLog>? onLog = null, CancellationToken cancel = default) =>
-        new Trainer(Config.Training, runDirectory).Run(resume, onLog, cancel);
+    public IReadOnlyList<TrainingLog> Train(bool resume, Action<TrainingLog>? onLog = null, CancellationToken cancel = default, Action<string>? say = null) =>
+        new Trainer(Config.Training, runDirectory).Run(resume, onLog, cancel, say);
 
     /// <summary>
     /// Held-out perplexity and the configured downstream tasks (spec §4) on the final checkpoint, or on every

@@ -12,8 +12,7 @@ public static class RunFolder
     {
         var kind = demoData ? OutputKind.Run with { Owns = [.. OutputKind.Run.Owns, "data"] } : OutputKind.Run;
         var owner = OutputFolder.OwnerOf(folder, kind);
-        if (owner == FolderOwner.Foreign && resume && !overwrite)
-            throw new UserError($"{folder}: --resume needs a Flame run folder, and this one {(OutputMarker.Read(folder) is { } m ? $"holds a Flame {m.Kind} output" : "was not written by Flame")}; check the path");
+        if (resume && !overwrite) RequireResumable(folder);
         if (owner == FolderOwner.Foreign && !overwrite) throw OutputFolder.Refusal(folder, kind, "--out"); // before the lock adds a file
         // Lock before looking at checkpoints, so that what is checked is what this process then writes into.
         var held = RunLock.Acquire(folder, command);
@@ -35,6 +34,13 @@ public static class RunFolder
             if (owner == FolderOwner.New) DeleteIfOnlyBookkeeping(folder);
             throw;
         }
+    }
+
+    /// <summary>--resume continues only a Flame run folder (or a new one, which <see cref="Training.ResumePoint"/> refuses).</summary>
+    public static void RequireResumable(string folder)
+    {
+        if (OutputFolder.OwnerOf(folder, OutputKind.Run) == FolderOwner.Foreign)
+            throw new UserError($"{folder}: --resume needs a Flame run folder, and this one {(OutputMarker.Read(folder) is { } m ? $"holds a Flame {m.Kind} output" : "was not written by Flame")}; check the path");
     }
 
     static List<string> Checkpoints(string folder)

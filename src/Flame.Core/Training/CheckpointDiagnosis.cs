@@ -13,7 +13,8 @@ public static class CheckpointDiagnosis
     {
         var root = new CheckpointStore(runDirectory).Root;
         if (!Directory.Exists(root)) return [];
-        return Directory.GetDirectories(root, "iter_*").Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal)).Order(StringComparer.Ordinal)
+        return Directory.GetDirectories(root, "iter_*")
+            .Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal) && !Output.TemporaryFiles.IsTemporary(Path.GetFileName(d))).Order(StringComparer.Ordinal)
             .Select(d => (d, WhyInvalid(d))).Where(c => c.Item2 is not null).Select(c => (c.d, c.Item2!)).ToList();
     }
 

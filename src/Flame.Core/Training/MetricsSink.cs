@@ -19,14 +19,44 @@ public sealed class MetricsSink
         _tensorboard = torch.utils.tensorboard.SummaryWriter(Path.Combine(runDirectory, "tensorboard"));
     }
 
-    /// <summary>Starts a fresh file, or keeps only steps up to <paramref name="resumeStep"/> (those after it run again).</summary>
-    public void Reset(long? resumeStep)
+    /// <summary>
+    /// Starts a fresh file, or keeps only steps up to <paramref name="resumeStep"/> (those after it run again). A last
+    /// line that is not a record was torn by a process killed while writing it and is dropped (returns a note saying
+    /// so); a bad line before the last is not ours to guess about and is an error naming it.
+    /// </summary>
+    public string? Reset(long? resumeStep)
     {
-        if (!File.Exists(_path)) return;
-        if (resumeStep is not long step) { File.Delete(_path); return; }
-        var kept = File.ReadAllLines(_path)
-            .Where(line => line.Length > 0 && JsonDocument.Parse(line).RootElement.GetProperty("step").GetInt64() <= step);
-        File.WriteAllLines(_path, kept);
+        if (!File.Exists(_path)) return null;
+        if (resumeStep is not long step) { File.Delete(_path); return null; }
+        var lines = File.ReadAllLines(_path);
+        int last = Array.FindLastIndex(lines, line => line.Length > 0);
+        var kept = new List<string>();
+        string? note = null;
+        for (int i = 0; i <= last; i++)
+        {
+            if (lines[i].Length == 0) continue;
+            if (StepOf(lines[i]) is not long lineStep)
+            {
+                if (i < last)
+                    throw new UserError($"{_path}: line {i + 1} is not a metrics record (a JSON object with a step); fix or remove that line, then resume again");
+                note = $"{_path}: dropped its torn last line (line {i + 1}, cut off when the process was stopped while writing it)";
+                continue;
+            }
+            if (lineStep <= step) kept.Add(lines[i]);
+        }
+        Output.OutputFiles.WriteText(_path, string.Concat(kept.Select(line => line + "\n")));
+        return note;
+    }
+
+    static long? StepOf(string line)
+    {
+        try
+        {
+            using var record = JsonDocument.Parse(line);
+            return record.RootElement.ValueKind == JsonValueKind.Object && record.RootElement.TryGetProperty("step", out var step)
+                   && step.ValueKind == JsonValueKind.Number && step.TryGetInt64(out var value) ? value : null;
+        }
+        catch (JsonException) { return null; }
     }
 
     public void Write(long step, IReadOnlyDictionary<string, double?> scalars, IReadOnlyList<ExpertLoad>? load = null)

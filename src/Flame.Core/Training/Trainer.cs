@@ -27,7 +27,8 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
 {
     public string MetricsPath => Path.Combine(runDirectory, MetricsSink.FileName);
 
-    public IReadOnlyList<TrainingLog> Run(bool resume, Action<TrainingLog>? onLog = null, CancellationToken cancel = default)
+    /// <param name="say">one-line notes for the console: a checkpoint resumed without optimizer state, a torn metrics line repaired.</param>
+    public IReadOnlyList<TrainingLog> Run(bool resume, Action<TrainingLog>? onLog = null, CancellationToken cancel = default, Action<string>? say = null)
     {
         config.Validate();
         if (config.Data.Count == 0) throw new UserError("no training data: name a dataset prefix (flame data prepare writes one)");
@@ -65,11 +66,13 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
         double peak = config.PeakTflops > 0 ? config.PeakTflops : device.type == DeviceType.CUDA ? 989.0 : 0;
 
         long start = 0;
-        if (resume && store.Latest() is { } latest)
+        if (resume)
         {
-            parallel.LoadCheckpoint(latest.Folder, model, optimizer);
-            start = latest.State.Step;
-            metrics?.Reset(start);
+            // No valid checkpoint is an error naming what is there (a fresh start would replace metrics.jsonl).
+            var point = ResumePoint.Find(runDirectory);
+            if (!parallel.LoadCheckpoint(point.Folder, model, optimizer) && parallel.IsMain) say?.Invoke(point.FreshOptimizerNote);
+            start = point.Step;
+            if (metrics?.Reset(start) is { } repaired) say?.Invoke(repaired);
         }
         else metrics?.Reset(null);
 
