@@ -108,6 +108,9 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
             stepsSinceLog++;
 
             long done = step + 1;
+            // Before the log block resets the loss sums: a checkpoint step checks losses, norm and weights are finite.
+            if (config.IsCheckpointStep(done))
+                FiniteCheck.Require([lmSum, balanceSum, zSum], norm, model.parameters(), parallel, done, store);
             if (done % config.LogEvery == 0 || done == config.Iterations)
             {
                 // The one host read per logging interval (with the ranks' sums, the one collective outside the step).
@@ -118,8 +121,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
                 double lmMean = lmSum.item<float>() / stepsSinceLog;
                 double gradNorm = norm.item<float>();
                 if (!double.IsFinite(lmMean) || !double.IsFinite(gradNorm))
-                    throw new UserError($"non-finite {(double.IsFinite(lmMean) ? "gradient norm" : "loss")} at step {done}; " +
-                        $"the last good checkpoint is kept ({store.Latest()?.Folder ?? "none written yet"})");
+                    throw FiniteCheck.Stop(double.IsFinite(lmMean) ? "gradient norm" : "loss", done, store);
                 double tokensPerSecond = tokensSinceLog / clock.Elapsed.TotalSeconds;
                 double tflops = tokensPerSecond * flopsPerToken / 1e12;
                 var log = new TrainingLog(done, lmMean, balanceSum.item<float>() / stepsSinceLog, zSum.item<float>() / stepsSinceLog,
@@ -141,11 +143,12 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
                 clock.Restart();
             }
             if (config.EvaluationCadence.IsDue(done) && validation.Validate(model, done, device, parallel) is double validLoss)
-                metrics?.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = MegatronValidation.Perplexity(validLoss) });
-            if (config.IsCheckpointStep(done))
             {
-                parallel.SaveCheckpoint(store, done, configJson, model, optimizer);
+                if (!double.IsFinite(validLoss)) throw FiniteCheck.Stop("validation loss", done, store); // the same on every rank: a mean over ranks
+                metrics?.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = MegatronValidation.Perplexity(validLoss) });
             }
+            if (config.IsCheckpointStep(done))
+                parallel.SaveCheckpoint(store, done, configJson, model, optimizer);
         }
         // Megatron's test-split evaluation at the end of training (logged once; a finished run resumed keeps it).
         if (!parallel.MainDecides(MegatronValidation.HasTestLoss(MetricsPath), device) && validation.Test(model, device, parallel) is double testLoss)

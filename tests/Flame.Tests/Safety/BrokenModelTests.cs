@@ -1,0 +1,69 @@
+using System.Text.RegularExpressions;
+using Flame.Tests.Data;
+using Flame.Tests.Training;
+using Flame.Training;
+using static TorchSharp.torch;
+
+namespace Flame.Tests.Safety;
+
+/// <summary>Issue 15, "Never save a broken model": a diverging run stops before writing a non-finite checkpoint.</summary>
+public class BrokenModelTests
+{
+    static bool AllFinite(string checkpointFolder)
+    {
+        using var checkpoint = TrainedCheckpoint.Load(checkpointFolder);
+        return checkpoint.Model.parameters().All(p => isfinite(p).all().item<bool>());
+    }
+
+    [Fact]
+    public void A_diverging_run_writes_only_finite_checkpoints_and_names_the_last_good_one()
+    {
+        using var dir = new TempFolder();
+        var prefix = TrainerTests.WriteCorpus(dir);
+        var run = dir.File("run");
+        // lr 0 on the first step (Megatron's warmup starts at 0), then 1e30 x k/3: the first checkpoint is the
+        // initial model, the next steps send the weights past fp32's range. Logging every 5 steps, as in the issue,
+        // where checkpoints 2 and 4 were written NaN before the log at step 5 noticed.
+        string[] args = ["train", "--out", run, "--set", $"data.path={prefix}", .. TinyRun.Settings.SelectMany(s => new[] { "--set", s }),
+            "--set", "training.iterations=8", "--set", "checkpoints.count=8", "--set", "checkpoints.interval=1",
+            "--set", "training.log_every=5", "--set", "schedule.max_lr=1e30", "--set", "schedule.warmup_fraction=0.375"];
+        var (code, _, err) = TinyRun.Flame(args);
+
+        Assert.Equal(2, code);
+        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var match = Regex.Match(line, @"non-finite (.+) at step (\d+); stopped without writing a checkpoint; the last good checkpoint is (\S+) ");
+        Assert.True(match.Success, line);
+        long failedAt = long.Parse(match.Groups[2].Value);
+        var checkpoints = TrainedCheckpoint.List(run);
+        Assert.NotEmpty(checkpoints);
+        Assert.All(checkpoints, c => Assert.True(AllFinite(c.Folder), $"{c.Folder} holds a non-finite weight"));
+        Assert.Equal(checkpoints[^1].Folder, match.Groups[3].Value);
+        Assert.True(checkpoints[^1].Step < failedAt);
+        Assert.DoesNotContain(checkpoints, c => c.Step >= failedAt);
+
+        // The commands that read a run take that finite checkpoint.
+        var (generated, text, generateError) = CliHarness.Run([Flame.Cli.Commands.GenerateCommands.Create()], "generate", "--run", run, "--prompt", "The jury", "--max-tokens", "3", "--temperature", "0");
+        Assert.True(generated == 0, generateError);
+        Assert.StartsWith("The jury", text);
+        var (exported, _, exportError) = TinyRun.Flame("export", "hf", "--run", run, "--out", dir.File("hf"), "--no-parity");
+        Assert.True(exported == 0, exportError);
+    }
+
+    [Fact]
+    public void A_non_finite_validation_loss_stops_the_run_before_the_next_checkpoint()
+    {
+        using var dir = new TempFolder();
+        var prefix = TrainerTests.WriteCorpus(dir);
+        var run = dir.File("run");
+        // Validation every step, checkpoints at 4 and 8, no log before step 8: only validation sees the overflow.
+        string[] args = ["train", "--out", run, "--set", $"data.path={prefix}", .. TinyRun.Settings.SelectMany(s => new[] { "--set", s }),
+            "--set", "training.iterations=8", "--set", "checkpoints.count=2", "--set", "checkpoints.interval=4", "--set", "evaluation.interval=1",
+            "--set", "training.log_every=8", "--set", "schedule.max_lr=1e30", "--set", "schedule.warmup_fraction=0.375"];
+        var (code, _, err) = TinyRun.Flame(args);
+
+        Assert.Equal(2, code);
+        Assert.Matches(@"^error: non-finite validation loss at step [23]; stopped without writing a checkpoint; the last good checkpoint is none \(none was written yet\)", err);
+        Assert.Empty(TrainedCheckpoint.List(run));
+        Assert.False(Directory.Exists(Path.Combine(run, "checkpoints")));
+    }
+}
