@@ -37,6 +37,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
         Data.Tokenization.VocabularyFit.Require(config.Tokenizer, modelConfig);
         var device = ProcessWorld.LocalDevice(TorchRuntime.Resolve(DeviceChoiceParser.Parse(config.Device)));
         using var parallel = new ParallelTraining(config, modelConfig, world ?? ProcessWorld.For(device));
+        MemoryFit.Require(modelConfig, parallel.Layout, config.Parallel.DistributedOptimizer, device); // before anything is written or allocated
         var configJson = JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true });
         if (parallel.IsMain)
         {

@@ -83,8 +83,7 @@ public class ConfigRangeTests
     {
         using var dir = new TempFolder();
         var message = FileRefusal(dir, "[optimizer]\nclip_grad = 1.0\nweight_decay = 0.1\nclip_grad = 0.5\n");
-        Assert.Contains(dir.File("experiment.toml"), message);
-        Assert.Contains("clip_grad", message);
+        Assert.StartsWith($"{dir.File("experiment.toml")}: not valid TOML: line 4: The key `optimizer.clip_grad`", message);
         Assert.DoesNotContain('\n', message);
     }
 
@@ -93,8 +92,7 @@ public class ConfigRangeTests
     {
         using var dir = new TempFolder();
         var message = FileRefusal(dir, "[training]\niterations = 5\n[optimizer]\neps = 1e-8\n[training]\nseed = 3\n");
-        Assert.Contains(dir.File("experiment.toml"), message);
-        Assert.Contains("training", message);
+        Assert.StartsWith($"{dir.File("experiment.toml")}: not valid TOML: line 5: The key `training`", message);
         Assert.DoesNotContain('\n', message);
     }
 }

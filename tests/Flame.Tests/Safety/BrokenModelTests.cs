@@ -66,4 +66,33 @@ public class BrokenModelTests
         Assert.Empty(TrainedCheckpoint.List(run));
         Assert.False(Directory.Exists(Path.Combine(run, "checkpoints")));
     }
+
+    [Fact]
+    public void A_model_that_cannot_fit_in_memory_is_refused_with_the_estimate_before_it_allocates()
+    {
+        using var dir = new TempFolder();
+        var prefix = TrainerTests.WriteCorpus(dir);
+        var run = dir.File("run");
+        // flame-moe-38m has 8 MoE layers of hidden 256 and expert width 176: 100000 experts are 8 x 100000 x 3 x 256 x 176
+        // = 108,134,400,000 expert parameters, x 16 bytes (fp32 weights, gradients, AdamW's two moments) = 1.73 TB.
+        var model = Flame.Model.ModelOverrides.Apply(Flame.Model.ModelPresets.Get("flame-moe-38m"), ["experts=100000"]);
+        Assert.Equal(108_134_400_000, Flame.Model.ModelAccounting.RoutedExpertParameterCount(model));
+        double expected = MemoryFit.BytesPerRank(model, Flame.Distributed.ParallelLayout.Single, distributedOptimizer: false);
+        Assert.Equal(16.0 * Flame.Model.ModelAccounting.Of(model).TotalParams, expected);
+        Assert.InRange(expected, 1.73e12, 1.76e12);
+
+        var before = FolderSnapshot.Of(dir.Path);
+        var (code, _, err) = TinyRun.Flame("train", "--out", run, "--set", $"data.path={prefix}", "--set", "model.preset=flame-moe-38m",
+            "--set", "model.experts=100000", "--set", "data.seq=16", "--set", "training.micro_batch=2", "--set", "training.global_batch=4",
+            "--set", "training.iterations=2", "--set", "training.device=cpu");
+
+        Assert.Equal(2, code);
+        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"needs at least {(expected / 1e9).ToString("N1", System.Globalization.CultureInfo.InvariantCulture)} GB per rank", line);
+        Assert.Contains("100000 experts", line);
+        Assert.False(Directory.Exists(Path.Combine(run, "checkpoints")));
+        Assert.False(File.Exists(Path.Combine(run, "config.json")));
+        // Only what claiming the run folder and recording the experiment wrote, inside the run folder.
+        Assert.All(FolderSnapshot.Of(dir.Path).ChangesSince(before), change => Assert.Contains("run", change));
+    }
 }
