@@ -28,7 +28,14 @@ public static class FiniteCheck
 
     /// <summary>1 when any value of the tensors is NaN or infinite, else 0 (0-d float on their device).</summary>
     static Tensor NotAllFinite(IReadOnlyList<Tensor> tensors) =>
-        stack(tensors.Select(t => isfinite(t.detach()).all()).ToArray()).all().logical_not().to(ScalarType.Float32);
+        stack(tensors.Select(AllFinite).ToArray()).all().logical_not().to(ScalarType.Float32);
+
+    /// <summary>A 0-d bool; the tensor-sized mask is freed at once, so the check never holds a second copy of the weights.</summary>
+    static Tensor AllFinite(Tensor tensor)
+    {
+        using var scope = NewDisposeScope();
+        return isfinite(tensor.detach()).all().MoveToOuterDisposeScope();
+    }
 
     /// <summary>The one line a non-finite run stops with: the step, and the last checkpoint (finite, since each was checked).</summary>
     public static UserError Stop(string what, long step, CheckpointStore store) =>

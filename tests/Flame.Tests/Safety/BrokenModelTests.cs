@@ -97,4 +97,26 @@ public class BrokenModelTests
         Assert.Subset(new HashSet<string> { Flame.Output.OutputMarker.FileName, Flame.Output.OutputFolder.LockFile, Flame.Output.OutputFolder.LockHolderFile,
             Flame.Experiments.ExperimentConfigFile.ResolvedFileName }, Directory.GetFileSystemEntries(run).Select(Path.GetFileName).ToHashSet()!);
     }
+
+    [Fact]
+    public void The_finite_check_names_what_is_not_finite_and_passes_a_finite_step()
+    {
+        using var dir = new TempFolder();
+        var store = new CheckpointStore(dir.Path);
+        using var parallel = new Flame.Distributed.ParallelTraining(new TrainingConfig(), Flame.Tests.Model.TinyModels.Moe, new Flame.Distributed.LocalCommunicator());
+        using var model = new Flame.Model.FlameModel(Flame.Tests.Model.TinyModels.Moe);
+        var loss = tensor(2.5f);
+        var norm = tensor(0.7f);
+        FiniteCheck.Require([loss, loss, loss], norm, model.parameters(), parallel, 3, store); // all finite: no throw
+
+        string Message(Tensor l, Tensor n) =>
+            Assert.Throws<UserError>(() => FiniteCheck.Require([loss, l, loss], n, model.parameters(), parallel, 4, store)).Message;
+        Assert.StartsWith("non-finite loss at step 4; stopped without writing a checkpoint; the last good checkpoint is none", Message(tensor(float.NaN), norm));
+        Assert.StartsWith("non-finite gradient norm at step 4;", Message(loss, tensor(float.PositiveInfinity)));
+
+        store.Save(3, "{}", folder => File.WriteAllText(Path.Combine(folder, "model.bin"), "x"));
+        using (no_grad()) model.parameters().Last()[0].fill_(float.NegativeInfinity); // one value of one weight
+        Assert.StartsWith($"non-finite gradient norm and weights at step 4; stopped without writing a checkpoint; the last good checkpoint is {Path.Combine(store.Root, "iter_0000003")} ",
+            Message(loss, tensor(float.NaN)));
+    }
 }
