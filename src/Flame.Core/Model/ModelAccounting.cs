@@ -64,6 +64,9 @@ public sealed record ModelAccounting(long TotalParams, long ActiveParams, long F
     public static long RoutedExpertParameterCount(ModelConfig c) => (long)c.MoeLayerCount * c.Experts * 3L * c.Hidden * c.ExpertFfn;
 
     /// <summary>FLAME-MoE's iterations for a FLOP budget: C / (6 N tokens_per_step), rounded down.</summary>
-    public static long IterationsForBudget(ModelConfig c, double flops, long tokensPerStep) =>
-        (long)Math.Floor(flops / (6.0 * FlameParameterCount(c) * tokensPerStep));
+    public static long IterationsForBudget(ModelConfig c, double flops, long tokensPerStep) => (long)BudgetSteps(c, flops, tokensPerStep);
+
+    /// <summary>The same count as a double, for checking a budget whose iterations would overflow a long before converting.</summary>
+    public static double BudgetSteps(ModelConfig c, double flops, long tokensPerStep) =>
+        Math.Floor(flops / (6.0 * FlameParameterCount(c) * tokensPerStep));
 }

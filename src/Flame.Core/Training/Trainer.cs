@@ -149,7 +149,9 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
                 metrics?.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = MegatronValidation.Perplexity(validLoss) });
             }
             if (config.IsCheckpointStep(done))
+            {
                 parallel.SaveCheckpoint(store, done, configJson, model, optimizer);
+            }
         }
         // Megatron's test-split evaluation at the end of training (logged once; a finished run resumed keeps it).
         if (!parallel.MainDecides(MegatronValidation.HasTestLoss(MetricsPath), device) && validation.Test(model, device, parallel) is double testLoss)

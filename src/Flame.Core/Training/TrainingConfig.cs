@@ -59,14 +59,13 @@ public sealed record TrainingConfig
     public TrainingConfig WithBudgetApplied()
     {
         if (FlopBudget <= 0) return this;
-        long tokensPerStep = (long)GlobalBatch * Sequence;
         // Counted in double first: a budget far beyond the model would overflow the long iteration count.
-        double steps = Math.Floor(FlopBudget / (6.0 * ModelAccounting.FlameParameterCount(ResolveModel()) * tokensPerStep));
+        double steps = ModelAccounting.BudgetSteps(ResolveModel(), FlopBudget, (long)GlobalBatch * Sequence);
         if (steps < 1) throw new UserError($"a budget of {FlopBudget:G3} FLOPs is less than one step of {Preset}");
         if (steps * GlobalBatch > MaxSamples)
             throw new UserError($"training.flop_budget = {FlopBudget:G4} gives {steps:G4} iterations x global batch {GlobalBatch} = " +
                 $"{steps * GlobalBatch:G4} samples, more than the {MaxSamples:N0} a training stream can index; lower the budget");
-        return this with { Iterations = ModelAccounting.IterationsForBudget(ResolveModel(), FlopBudget, tokensPerStep) };
+        return this with { Iterations = (long)steps };
     }
 
     /// <summary>Samples a training stream can hold: its shuffled sample order is one array (Megatron's shuffle index too).</summary>
