@@ -95,4 +95,16 @@ public class ConfigRangeTests
         Assert.StartsWith($"{dir.File("experiment.toml")}: not valid TOML: line 5: The key `training`", message);
         Assert.DoesNotContain('\n', message);
     }
+
+    [Fact]
+    public void Samples_that_need_more_epochs_than_a_stream_can_index_are_named_not_allocated()
+    {
+        using var dir = new TempFolder();
+        var prefix = Flame.Tests.Training.TrainerTests.WriteCorpus(dir); // 60 documents of 41 tokens
+        // 2e9 samples of 64 tokens over a train split of a few thousand tokens: tens of millions of epochs, whose
+        // document order (documents x epochs longs) is more than an array can hold.
+        var error = Assert.Throws<UserError>(() => Flame.Data.Samples.DataPath.Parse([prefix])
+            .Open(new Flame.Data.Samples.GptSampleOptions(64, Flame.Data.Samples.SplitName.Train, Samples: 2_000_000_000)));
+        Assert.Matches(@"^.+tiny: 2,000,000,000 samples of 64 tokens need [0-9.]+E\+0\d epochs of the train split's [0-9,]+ tokens in \d+ documents, more than a training stream can index; ask for fewer iterations or give more data$", error.Message);
+    }
 }
