@@ -35,13 +35,13 @@ public static class ExperimentConfigFile
     /// <summary>Validates everything that can be checked before training and fixes iterations from a FLOP budget.</summary>
     public static ExperimentConfig Resolve(ExperimentConfig config)
     {
+        ConfigRanges.Check(config);
         var training = config.Training.Validate().WithBudgetApplied();
         var model = training.ResolveModel();
         if (training.Sequence > model.MaxPositions)
             throw new UserError($"data.seq {training.Sequence} exceeds model.max_positions {model.MaxPositions}");
         if (config.Evaluation.Tasks.Count > 0 && config.Evaluation.DataDir.Length == 0)
             throw new UserError("evaluation.tasks needs evaluation.data_dir, the folder holding the task files");
-        if (config.Tracing.Tokens < 1) throw new UserError($"tracing.tokens must be positive (got {config.Tracing.Tokens})");
         return config with { Training = training };
     }
 
@@ -49,7 +49,13 @@ public static class ExperimentConfigFile
     {
         try
         {
-            return TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(path)) ?? new TomlTable();
+            var text = File.ReadAllText(path);
+            // TOML forbids a key or table defined twice, but deserializing to a table keeps the last one (issue 15: a
+            // silent override); the syntax tree's semantic validation reports them, with every other error.
+            var syntax = Tomlyn.Parsing.SyntaxParser.Parse(text, path, validate: true);
+            if (syntax.Diagnostics.FirstOrDefault(d => d.Kind == Tomlyn.Syntax.DiagnosticMessageKind.Error) is { } error)
+                throw new UserError($"{path}: not valid TOML: line {error.Span.Start.Line + 1}: {error.Message.Split('\n')[0]}");
+            return TomlSerializer.Deserialize<TomlTable>(text) ?? new TomlTable();
         }
         catch (TomlException e)
         {

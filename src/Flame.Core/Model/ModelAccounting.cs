@@ -24,7 +24,7 @@ public sealed record ModelAccounting(long TotalParams, long ActiveParams, long F
             long common = attention + norms;
             if (c.IsMoeLayer(l))
             {
-                total += common + c.Experts * expert + shared + router;
+                total += common + RoutedExpertParameterCount(c) / c.MoeLayerCount + shared + router;
                 active += common + c.TopK * expert + shared + router;
             }
             else
@@ -57,7 +57,16 @@ public sealed record ModelAccounting(long TotalParams, long ActiveParams, long F
         return n;
     }
 
+    /// <summary>
+    /// The routed experts' share of <see cref="TotalParams"/> (what expert parallelism divides over ranks): per MoE
+    /// layer, experts x 3hF_exp, the term <see cref="Of"/> adds per MoE layer.
+    /// </summary>
+    public static long RoutedExpertParameterCount(ModelConfig c) => (long)c.MoeLayerCount * c.Experts * 3L * c.Hidden * c.ExpertFfn;
+
     /// <summary>FLAME-MoE's iterations for a FLOP budget: C / (6 N tokens_per_step), rounded down.</summary>
-    public static long IterationsForBudget(ModelConfig c, double flops, long tokensPerStep) =>
-        (long)Math.Floor(flops / (6.0 * FlameParameterCount(c) * tokensPerStep));
+    public static long IterationsForBudget(ModelConfig c, double flops, long tokensPerStep) => (long)BudgetSteps(c, flops, tokensPerStep);
+
+    /// <summary>The same count as a double, for checking a budget whose iterations would overflow a long before converting.</summary>
+    public static double BudgetSteps(ModelConfig c, double flops, long tokensPerStep) =>
+        Math.Floor(flops / (6.0 * FlameParameterCount(c) * tokensPerStep));
 }

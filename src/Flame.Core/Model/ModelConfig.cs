@@ -61,7 +61,17 @@ public sealed record ModelConfig
             Require(ExpertFfn >= 1, $"expert FFN width must be positive (got {ExpertFfn})");
             Require(SharedExpertFfn >= 0, $"shared expert width must be 0 or more (got {SharedExpertFfn})");
         }
-        Require(AuxLossCoeff >= 0 && ZLossCoeff >= 0, "loss coefficients must be non-negative");
+        // Issue 15: every real number finite and in range (the key, the value and the range named, as config keys are).
+        void RequireReal(string key, double value, bool positive)
+        {
+            if (!double.IsFinite(value) || (positive ? value <= 0 : value < 0))
+                Require(false, $"{key} = {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}: out of range; allowed: a finite number {(positive ? "> 0" : ">= 0")}");
+        }
+        RequireReal("rope_base", RopeBase, positive: true);
+        RequireReal("norm_eps", NormEps, positive: true);
+        RequireReal("init_std", InitStd, positive: true);
+        RequireReal("aux_loss_coeff", AuxLossCoeff, positive: false);
+        RequireReal("z_loss_coeff", ZLossCoeff, positive: false);
         return this;
     }
 }

@@ -38,6 +38,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
         Data.Tokenization.VocabularyFit.Require(config.Tokenizer, modelConfig);
         var device = ProcessWorld.LocalDevice(TorchRuntime.Resolve(DeviceChoiceParser.Parse(config.Device)));
         using var parallel = new ParallelTraining(config, modelConfig, world ?? ProcessWorld.For(device));
+        MemoryFit.Require(modelConfig, parallel.Layout, config.Parallel.DistributedOptimizer, device); // before anything is written or allocated
         var configJson = JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true });
         if (parallel.IsMain)
         {
@@ -111,6 +112,9 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
             stepsSinceLog++;
 
             long done = step + 1;
+            // Before the log block resets the loss sums: a checkpoint step checks losses, norm and weights are finite.
+            if (config.IsCheckpointStep(done))
+                FiniteCheck.Require([lmSum, balanceSum, zSum], norm, model.parameters(), parallel, done, store);
             if (done % config.LogEvery == 0 || done == config.Iterations)
             {
                 // The one host read per logging interval (with the ranks' sums, the one collective outside the step).
@@ -121,8 +125,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
                 double lmMean = lmSum.item<float>() / stepsSinceLog;
                 double gradNorm = norm.item<float>();
                 if (!double.IsFinite(lmMean) || !double.IsFinite(gradNorm))
-                    throw new UserError($"non-finite {(double.IsFinite(lmMean) ? "gradient norm" : "loss")} at step {done}; " +
-                        $"the last good checkpoint is kept ({store.Latest()?.Folder ?? "none written yet"})");
+                    throw FiniteCheck.Stop(double.IsFinite(lmMean) ? "gradient norm" : "loss", done, store);
                 double tokensPerSecond = tokensSinceLog / clock.Elapsed.TotalSeconds;
                 double tflops = tokensPerSecond * flopsPerToken / 1e12;
                 var log = new TrainingLog(done, lmMean, balanceSum.item<float>() / stepsSinceLog, zSum.item<float>() / stepsSinceLog,
@@ -144,7 +147,10 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
                 clock.Restart();
             }
             if (config.EvaluationCadence.IsDue(done) && validation.Validate(model, done, device, parallel) is double validLoss)
+            {
+                if (!double.IsFinite(validLoss)) throw FiniteCheck.Stop("validation loss", done, store); // the same on every rank: a mean over ranks
                 metrics?.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = MegatronValidation.Perplexity(validLoss) });
+            }
             if (config.IsCheckpointStep(done))
             {
                 parallel.SaveCheckpoint(store, done, configJson, model, optimizer);

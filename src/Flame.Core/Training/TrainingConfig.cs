@@ -59,10 +59,17 @@ public sealed record TrainingConfig
     public TrainingConfig WithBudgetApplied()
     {
         if (FlopBudget <= 0) return this;
-        long iterations = ModelAccounting.IterationsForBudget(ResolveModel(), FlopBudget, (long)GlobalBatch * Sequence);
-        if (iterations < 1) throw new UserError($"a budget of {FlopBudget:G3} FLOPs is less than one step of {Preset}");
-        return this with { Iterations = iterations };
+        // Counted in double first: a budget far beyond the model would overflow the long iteration count.
+        double steps = ModelAccounting.BudgetSteps(ResolveModel(), FlopBudget, (long)GlobalBatch * Sequence);
+        if (steps < 1) throw new UserError($"a budget of {FlopBudget:G3} FLOPs is less than one step of {Preset}");
+        if (steps * GlobalBatch > MaxSamples)
+            throw new UserError($"training.flop_budget = {FlopBudget:G4} gives {steps:G4} iterations x global batch {GlobalBatch} = " +
+                $"{steps * GlobalBatch:G4} samples, more than the {MaxSamples:N0} a training stream can index; lower the budget");
+        return this with { Iterations = (long)steps };
     }
+
+    /// <summary>Samples a training stream can hold: its shuffled sample order is one array (Megatron's shuffle index too).</summary>
+    public static long MaxSamples => Array.MaxLength;
 
     public int AccumulationSteps => GlobalBatch / MicroBatch;
 
@@ -77,23 +84,15 @@ public sealed record TrainingConfig
     [System.Text.Json.Serialization.JsonIgnore]
     public CheckpointCadence EvaluationCadence => EvalInterval > 0 ? new CheckpointCadence(Iterations, EvalInterval) : Cadence;
 
+    /// <summary>Every number in its range (<see cref="Experiments.ConfigRanges"/>, the one table of them) and the batch sizes agreeing.</summary>
     public TrainingConfig Validate()
     {
-        void Require(bool ok, string message)
-        {
-            if (!ok) throw new UserError(message);
-        }
-        Require(Sequence >= 1, $"sequence must be positive (got {Sequence})");
-        Require(MicroBatch >= 1, $"micro-batch must be positive (got {MicroBatch})");
-        Require(GlobalBatch >= MicroBatch && GlobalBatch % MicroBatch == 0,
-            $"global batch {GlobalBatch} must be a positive multiple of the micro-batch {MicroBatch}");
-        Require(Iterations >= 1, $"iterations must be at least 1 (got {Iterations})");
-        Require(Checkpoints >= 1, $"checkpoints must be at least 1 (got {Checkpoints})");
-        Require(LogEvery >= 1, $"log interval must be at least 1 (got {LogEvery})");
-        Require(SaveInterval >= 0, $"checkpoints.interval must be 0 or more (got {SaveInterval})");
-        Require(EvalInterval >= 0, $"evaluation.interval must be 0 or more (got {EvalInterval})");
-        Require(EvalIters >= 0, $"evaluation.eval_iters must be 0 or more (got {EvalIters})");
-        Require(TestIters >= 0, $"evaluation.test_iters must be 0 or more (got {TestIters})");
+        Experiments.ConfigRanges.Check(new Experiments.ExperimentConfig { Training = this });
+        if (GlobalBatch % MicroBatch != 0)
+            throw new UserError($"global batch {GlobalBatch} must be a positive multiple of the micro-batch {MicroBatch}");
+        if ((double)Iterations * GlobalBatch > MaxSamples)
+            throw new UserError($"training.iterations {Iterations} x training.global_batch {GlobalBatch} = {(double)Iterations * GlobalBatch:G4} samples, " +
+                $"more than the {MaxSamples:N0} a training stream can index");
         return this;
     }
 }

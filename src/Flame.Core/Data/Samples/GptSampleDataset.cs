@@ -34,8 +34,13 @@ public sealed class GptSampleDataset : ISampleSource
         if (perEpoch == 0 || (options.Samples ?? 1) < 1)
             throw new UserError($"{data.Prefix}: the {options.Split.ToString().ToLowerInvariant()} split holds {end - start} documents, {epochTokens} tokens, not enough for one sample of {SequenceLength + 1} tokens");
         // Enough epochs that the concatenated stream holds the samples asked for.
-        Epochs = options.Samples is long wanted ? (int)Math.Max(1, (wanted * SequenceLength + 1 + epochTokens - 1) / epochTokens) : 1;
+        double epochs = options.Samples is long wanted ? Math.Max(1, Math.Ceiling(((double)wanted * SequenceLength + 1) / epochTokens)) : 1;
         long documents = end - start;
+        // The stream's document order is one array: more samples than that can index exceed the data (named, not an overflow).
+        if (epochs * documents > Array.MaxLength)
+            throw new UserError($"{data.Prefix}: {options.Samples:N0} samples of {SequenceLength} tokens need {epochs:G4} epochs of the " +
+                $"{options.Split.ToString().ToLowerInvariant()} split's {epochTokens:N0} tokens in {documents:N0} documents, more than a training stream can index; ask for fewer iterations or give more data");
+        Epochs = (int)epochs;
         _documentOrder = new long[documents * Epochs];
         _startToken = new long[_documentOrder.Length + 1];
         for (int e = 0; e < Epochs; e++)
