@@ -16,7 +16,7 @@ public sealed record TrainingLog(long Step, double LmLoss, double LoadBalancingL
 /// <summary>
 /// The FLAME-MoE recipe's loop (spec §2): micro-batches accumulated to the global batch, loss = lm + load
 /// balancing + z-loss, global-norm clipping, AdamW with the WSD schedule, validation and a checkpoint at
-/// evenly spaced steps plus the last. Losses are read back to the host only on logging steps.
+/// evenly spaced steps plus the last. Losses are read back to the host only on logging steps, and one finiteness answer on checkpoint steps.
 /// Sample i of step s is sample s * globalBatch + i of the shuffled training stream, so a resumed run sees
 /// exactly the data an uninterrupted one would; the model has no dropout, so there is no RNG state to restore.
 /// Under a launcher the same loop runs on every rank (<see cref="ParallelTraining"/>: each rank reads its share of
