@@ -119,6 +119,7 @@ public static class BenchCommands
     /// <summary>`bench train --parallel`: every rank times the layouts; rank 0 prints the table and writes the CSV.</summary>
     static int ParallelTable(ParallelBenchmarkOptions options, string? csv, bool overwrite, bool json)
     {
+        ParallelBenchmark.Check(options);
         var world = ProcessWorld.For(options.Device); // joins the job first, so a refusal below stops every rank
         bool main = ProcessWorld.IsMain;
         if (main && csv is not null)

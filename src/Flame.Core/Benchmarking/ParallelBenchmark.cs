@@ -44,12 +44,19 @@ public static class ParallelBenchmark
         Enumerable.Range(1, world).Where(ep => world % ep == 0 && (ep == 1 || experts > 0 && experts % ep == 0)).ToList();
 
     /// <summary>Runs every layout on the ranks of <paramref name="world"/> (every rank calls this); each rank gets the same result.</summary>
-    public static ParallelBenchmarkResult Run(ParallelBenchmarkOptions o, ICommunicator world, string launcher)
+    /// <summary>The options' own mistakes, found before the ranks join (so nothing is printed first).</summary>
+    public static ParallelBenchmarkOptions Check(ParallelBenchmarkOptions o)
     {
         if (o.Sequence > o.Model.MaxPositions)
             throw new UserError($"--seq {o.Sequence} exceeds the model's max positions ({o.Model.MaxPositions})");
         if (o.MicroBatch < 1 || o.Steps < 1 || o.Warmup < 0 || o.Accumulation < 1)
             throw new UserError("--micro-batch, --steps and --accumulation must be at least 1, --warmup at least 0");
+        return o;
+    }
+
+    public static ParallelBenchmarkResult Run(ParallelBenchmarkOptions o, ICommunicator world, string launcher)
+    {
+        Check(o);
         bool cuda = o.Device.type == DeviceType.CUDA;
         var dtype = o.ComputeType ?? (cuda ? ScalarType.BFloat16 : ScalarType.Float32);
         int globalBatch = o.MicroBatch * o.Accumulation * world.Size;
