@@ -29,8 +29,8 @@ public sealed record ParallelBenchmarkResult(
 /// The paper's training-efficiency study (Figure 3: throughput of the 1.7B model under expert-parallel layouts) on
 /// the ranks of a launched job: every expert-parallel size the world and the experts allow, each trained for a few
 /// warm-up and timed steps of the trainer's step (<see cref="ParallelTraining"/>: expert slices and all-to-all,
-/// gradient averaging and clipping over the ranks, AdamW replicated or sharded) with the same global batch and the
-/// same synthetic tokens per rank, so the layouts differ only in how the work is split. The timed window has no host
+/// gradient averaging and clipping over the ranks, AdamW replicated or sharded) on the same synthetic global batch,
+/// so the layouts (and one process with the same global batch) differ only in how the work is split. The timed window has no host
 /// read and one device synchronisation at its end (the expert-parallel dispatch reads its counts, as in training);
 /// a layout's step time is its slowest rank's. FLOPs are <see cref="ModelAccounting"/>'s, the trainer's count.
 /// </summary>
@@ -85,10 +85,17 @@ public static class ParallelBenchmark
         parallel.Apply(model);
         using var optimizer = parallel.CreateOptimizer(model, config.Optimizer, o.LearningRate);
         using var load = new ExpertLoadTracker(o.Model, o.Device);
-        // Each rank its own tokens, the same in every layout: the layouts see the same global batch.
-        manual_seed(o.Seed + 1 + world.Rank);
-        var batches = Enumerable.Range(0, parallel.Accumulation)
-            .Select(_ => randint(0, o.Model.VocabSize, [o.MicroBatch, o.Sequence + 1], device: o.Device)).ToList();
+        // One synthetic global batch, the same on every rank, in every layout and for every world size; each rank
+        // takes its share as the trainer reads a step's samples (ParallelTraining.Samples), so one process and N ranks
+        // train on the same sequences.
+        manual_seed(o.Seed + 1);
+        using var global = randint(0, o.Model.VocabSize, [globalBatch, o.Sequence + 1]);
+        var batches = new List<Tensor>();
+        for (int micro = 0; micro < parallel.Accumulation; micro++)
+        {
+            using var scope = NewDisposeScope();
+            batches.Add(global.index_select(0, tensor(parallel.Samples(0, micro))).to(o.Device).MoveToOuterDisposeScope());
+        }
 
         // The trainer's step (Trainer.Run); returns this rank's mean lm loss as a device tensor, not read here.
         Tensor Step()

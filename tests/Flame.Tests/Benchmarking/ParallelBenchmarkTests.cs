@@ -2,10 +2,12 @@ using System.Text.Json;
 using Flame.Analysis;
 using Flame.Benchmarking;
 using Flame.Cli.Commands;
+using Flame.Distributed;
 using Flame.Model;
 using Flame.Tests.Data;
 using Flame.Tests.Distributed;
 using Flame.Tests.Safety;
+using static TorchSharp.torch;
 
 namespace Flame.Tests.Benchmarking;
 
@@ -58,12 +60,20 @@ public class ParallelBenchmarkTests
             Assert.Equal(tokens * flopsPerToken / 1e12 / 2, perDevice, 1e-12 * perDevice);
             Assert.Equal(perDevice / 0.01, l.GetProperty("mfu").GetDouble(), 1e-12);
         }
-        // The same model, tokens and global batch in both layouts: expert parallelism changes where the work runs, not the numbers.
-        foreach (var name in new[] { "first_loss", "final_loss" })
-        {
-            double a = layouts[0].GetProperty(name).GetDouble(), b = layouts[1].GetProperty(name).GetDouble();
-            Assert.True(a > 0 && Math.Abs(a - b) <= 1e-5 * a, $"{name}: {a} with data 2 x expert 1, {b} with data 1 x expert 2");
-        }
+        // The same model and the same 8 sequences per step in both layouts and in one process with 4 micro-batches of 2:
+        // how the work is split changes where it runs, not the numbers.
+        var single = ParallelBenchmark.Run(new ParallelBenchmarkOptions(model, CPU, MicroBatch: 2, Sequence: 16, Accumulation: 4, Steps: 2, Warmup: 1),
+            new LocalCommunicator(), "none");
+        Assert.Equal(8, single.GlobalBatch);
+        var alone = Assert.Single(single.Layouts);
+        foreach (var (name, expected) in new[] { ("first_loss", alone.FirstLoss), ("final_loss", alone.FinalLoss) })
+            foreach (var l in layouts)
+            {
+                double actual = l.GetProperty(name).GetDouble();
+                Assert.True(Math.Abs(actual - expected) <= 1e-5 * expected,
+                    $"{name}: {actual} with data {l.GetProperty("data")} x expert {l.GetProperty("expert")}, {expected} on one process");
+            }
+        Assert.True(alone.FinalLoss < alone.FirstLoss, $"training lowers the loss: {alone.FirstLoss} -> {alone.FinalLoss}");
 
         var rows = CsvRows.Read(csv);
         Assert.Equal(["2", "1"], rows.Select(row => row["data"]));
