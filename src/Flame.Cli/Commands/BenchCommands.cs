@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using Flame.Benchmarking;
+using Flame.Distributed;
+using Flame.Output;
 using Flame.Model;
 using Flame.Runtime;
 using Spectre.Console;
@@ -64,11 +66,29 @@ public static class BenchCommands
         var perOpCasts = new Option<bool>("--per-op-casts") { Description = "cast bf16 weights in every op (the old way) instead of once per step" };
         var breakdown = new Option<int>("--breakdown") { Description = "profiled steps after the timed ones, timed per phase (may synchronise)", DefaultValueFactory = _ => 0 };
         var timer = new Option<string>("--breakdown-timer") { Description = "auto (CUDA events if cudart is found), events or sync", DefaultValueFactory = _ => "auto" };
+        var parallel = new Option<bool>("--parallel") { Description = "under mpirun/srun: time every expert-parallel layout the ranks and experts allow (synthetic ids)" };
+        var distributedOptimizer = new Option<bool>("--distributed-optimizer") { Description = "with --parallel: AdamW state sharded over the data-parallel ranks" };
+        var output = new Option<string?>("--output") { Description = "with --parallel: also write the table to this CSV file" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "replace an existing --output file" };
         var train = new Command("train", "time real training steps (the trainer's step) on a token file or synthetic ids")
-            { preset, set, device, microBatch, accumulation, seq, steps, warmup, data, dispatch, dtype, peak, fused, perOpCasts, breakdown, timer, json };
+            { preset, set, device, microBatch, accumulation, seq, steps, warmup, data, dispatch, dtype, peak, fused, perOpCasts, breakdown, timer, json,
+              parallel, distributedOptimizer, output, overwrite };
         train.SetAction(parse =>
         {
             var config = CommonOptions.ResolveModel(parse, preset, set);
+            if (parse.GetValue(parallel))
+            {
+                if (parse.GetValue(data) is not null || parse.GetValue(breakdown) > 0 || parse.GetValue(fused) || parse.GetValue(perOpCasts)
+                    || ParseDispatch(parse.GetValue(dispatch)!) != DispatchMode.Grouped)
+                    throw new UserError("--parallel times the trainer's step on synthetic ids; leave out --data, --breakdown, --fused-adamw, --per-op-casts and --dispatch");
+                return ParallelTable(new ParallelBenchmarkOptions(
+                    config, ProcessWorld.LocalDevice(TorchRuntime.Resolve(DeviceChoiceParser.Parse(parse.GetValue(device)!))),
+                    parse.GetValue(microBatch), parse.GetValue(seq) ?? config.MaxPositions, parse.GetValue(accumulation),
+                    parse.GetValue(steps), parse.GetValue(warmup), CommonOptions.ParseDtype(parse.GetValue(dtype)), parse.GetValue(peak),
+                    parse.GetValue(distributedOptimizer)), parse.GetValue(output), parse.GetValue(overwrite), parse.GetValue(json));
+            }
+            if (parse.GetValue(output) is not null || parse.GetValue(distributedOptimizer))
+                throw new UserError("--output and --distributed-optimizer go with --parallel; add it, or leave them out");
             var options = new TrainBenchmarkOptions(
                 config, TorchRuntime.Resolve(DeviceChoiceParser.Parse(parse.GetValue(device)!)),
                 parse.GetValue(microBatch), parse.GetValue(seq) ?? config.MaxPositions, parse.GetValue(steps), parse.GetValue(warmup),
@@ -94,6 +114,38 @@ public static class BenchCommands
             return 0;
         });
         return train;
+    }
+
+    /// <summary>`bench train --parallel`: every rank times the layouts; rank 0 prints the table and writes the CSV.</summary>
+    static int ParallelTable(ParallelBenchmarkOptions options, string? csv, bool overwrite, bool json)
+    {
+        ParallelBenchmark.Check(options);
+        var world = ProcessWorld.For(options.Device); // joins the job first, so a refusal below stops every rank
+        bool main = ProcessWorld.IsMain;
+        if (main && csv is not null)
+        {
+            OutputFiles.RequireNew("--output", overwrite, csv);
+            OutputPaths.RequireFolderFor(csv);
+        }
+        if (main && !json)
+            AnsiConsole.WriteLine(ProcessWorld.Launch.Size > 1
+                ? $"{world.Size} ranks ({ProcessWorld.Launch.Launcher}): timing expert-parallel sizes " +
+                  $"{string.Join(", ", ParallelBenchmark.ExpertSizes(world.Size, options.Model.Experts))} of {options.Model.Experts} experts"
+                : "no launcher: one process, so the single layout data 1 x expert 1; start it under mpirun -np N or srun for the others");
+        var r = ParallelBenchmark.Run(options, world, ProcessWorld.Launch.Launcher);
+        if (!main) return 0;
+        if (csv is not null) OutputFiles.WriteText(csv, ParallelBenchmark.Csv(r).Text);
+        if (json) { Console.WriteLine(JsonSerializer.Serialize(r, JsonOptions.Indented)); return 0; }
+        var table = new Table().AddColumns("data x expert", "ms/step", "tokens/s", "TFLOP/s/device", "MFU", "loss first, last");
+        foreach (var l in r.Layouts)
+            table.AddRow($"{l.Data} x {l.Expert}", $"{l.SecondsPerStep * 1000:N1}", $"{l.TokensPerSecond:N0}", $"{l.TflopsPerDevice:N4}",
+                l.Mfu is { } mfu ? $"{mfu:P1}" : "-", $"{l.FirstLoss:N4}, {l.FinalLoss:N4}");
+        table.Caption(Markup.Escape($"{r.Preset} on {r.World} x {r.Device} ({r.Dtype}), global batch {r.GlobalBatch} = micro {r.MicroBatch} x " +
+            $"accumulation {r.Accumulation} x {r.World} ranks, seq {r.Sequence}; {r.Warmup} warm-up + {r.Steps} timed steps" +
+            (r.DistributedOptimizer ? ", distributed optimizer" : "") + (r.PeakTflops is { } p ? $"; MFU against {p:G4} TFLOP/s" : "; no peak known, no MFU (--peak-tflops)")));
+        AnsiConsole.Write(table);
+        if (csv is not null) AnsiConsole.MarkupLineInterpolated($"wrote {csv}");
+        return 0;
     }
 
     static DispatchMode ParseDispatch(string text) => text.ToLowerInvariant() switch

@@ -16,6 +16,9 @@ public sealed class CsvTable(params string[] header)
             _ => c?.ToString() ?? "",
         }))));
 
+    /// <summary>The file's text, for a caller that writes it its own way (Output.OutputFiles).</summary>
+    public string Text => _text.ToString();
+
     public void Save(string path)
     {
         Output.OutputFiles.Write(path, temp => File.WriteAllText(temp, _text.ToString(), new UTF8Encoding(false)));

@@ -33,19 +33,22 @@ public sealed class MpiJob : IDisposable
     }
 
     /// <summary>Starts `flame train` on <paramref name="ranks"/> ranks (1: a plain process, no launcher).</summary>
-    public static MpiJob Start(int ranks, string runDir, string prefix, IEnumerable<string> settings, bool resume = false)
+    public static MpiJob Start(int ranks, string runDir, string prefix, IEnumerable<string> settings, bool resume = false) =>
+        StartFlame(ranks, new[] { "train", "--out", runDir, "--set", $"data.path={prefix}" }
+            .Concat(TinyRun.Concat(settings).SelectMany(s => new[] { "--set", s }))
+            .Concat(resume ? ["--resume"] : []));
+
+    /// <summary>Starts `flame ARGUMENTS` on <paramref name="ranks"/> ranks (1: a plain process, no launcher), one thread each.</summary>
+    public static MpiJob StartFlame(int ranks, IEnumerable<string> arguments)
     {
-        var flame = Path.Combine(AppContext.BaseDirectory, "flame.dll");
         var start = new ProcessStartInfo(ranks == 1 ? "dotnet" : Mpirun())
             { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.Environment["OMP_NUM_THREADS"] = "1";
         if (ranks > 1)
             foreach (var arg in new[] { "--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString(), "-x", "OMP_NUM_THREADS", "dotnet" })
                 start.ArgumentList.Add(arg);
-        foreach (var arg in new[] { flame, "train", "--out", runDir, "--set", $"data.path={prefix}" }
-                     .Concat(TinyRun.Concat(settings).SelectMany(s => new[] { "--set", s })))
-            start.ArgumentList.Add(arg);
-        if (resume) start.ArgumentList.Add("--resume");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "flame.dll"));
+        foreach (var arg in arguments) start.ArgumentList.Add(arg);
         return new MpiJob(Process.Start(start)!);
     }
 
@@ -57,10 +60,16 @@ public sealed class MpiJob : IDisposable
     public static string Run(int ranks, string runDir, string prefix, IEnumerable<string> settings, bool resume = false)
     {
         using var job = Start(ranks, runDir, prefix, settings, resume);
-        if (!job.Process.WaitForExit(TimeSpan.FromMinutes(5))) { job.Process.Kill(entireProcessTree: true); Assert.Fail($"{runDir}: no end in 5 minutes\n{job.Output}"); }
-        job.Process.WaitForExit();
-        Assert.True(job.Process.ExitCode == 0, $"{runDir}: exit {job.Process.ExitCode}\n{job.Output}");
-        return job.Output;
+        return job.Finish(runDir);
+    }
+
+    /// <summary>Waits up to 5 minutes for the job and requires success; returns what it printed.</summary>
+    public string Finish(string what)
+    {
+        if (!Process.WaitForExit(TimeSpan.FromMinutes(5))) { Process.Kill(entireProcessTree: true); Assert.Fail($"{what}: no end in 5 minutes\n{Output}"); }
+        Process.WaitForExit();
+        Assert.True(Process.ExitCode == 0, $"{what}: exit {Process.ExitCode}\n{Output}");
+        return Output;
     }
 
     /// <summary>lm_loss per step from a run's metrics.jsonl.</summary>
