@@ -30,9 +30,10 @@ public sealed record ParallelBenchmarkResult(
 /// the ranks of a launched job: every expert-parallel size the world and the experts allow, each trained for a few
 /// warm-up and timed steps of the trainer's step (<see cref="ParallelTraining"/>: expert slices and all-to-all,
 /// gradient averaging and clipping over the ranks, AdamW replicated or sharded) on the same synthetic global batch,
-/// so the layouts (and one process with the same global batch) differ only in how the work is split. The timed window has no host
-/// read and one device synchronisation at its end (the expert-parallel dispatch reads its counts, as in training);
-/// a layout's step time is its slowest rank's. FLOPs are <see cref="ModelAccounting"/>'s, the trainer's count.
+/// so the layouts (and one process with the same global batch) differ only in how the work is split. The timed
+/// window adds no host read of its own and one device synchronisation at its end (the expert-parallel dispatch
+/// still reads its counts, as in training); a layout's step time is its slowest rank's. FLOPs are
+/// <see cref="ModelAccounting"/>'s, the trainer's count.
 /// </summary>
 public static class ParallelBenchmark
 {
@@ -43,7 +44,6 @@ public static class ParallelBenchmark
     public static IReadOnlyList<int> ExpertSizes(int world, int experts) =>
         Enumerable.Range(1, world).Where(ep => world % ep == 0 && (ep == 1 || experts > 0 && experts % ep == 0)).ToList();
 
-    /// <summary>Runs every layout on the ranks of <paramref name="world"/> (every rank calls this); each rank gets the same result.</summary>
     /// <summary>The options' own mistakes, found before the ranks join (so nothing is printed first).</summary>
     public static ParallelBenchmarkOptions Check(ParallelBenchmarkOptions o)
     {
@@ -54,6 +54,7 @@ public static class ParallelBenchmark
         return o;
     }
 
+    /// <summary>Runs every layout on the ranks of <paramref name="world"/> (every rank calls this); each rank gets the same result.</summary>
     public static ParallelBenchmarkResult Run(ParallelBenchmarkOptions o, ICommunicator world, string launcher)
     {
         Check(o);
