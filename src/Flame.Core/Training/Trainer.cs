@@ -60,6 +60,8 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
         parallel.Apply(model);
         var schedule = new WsdSchedule(config.Iterations, config.MaxLr, config.MinLr, config.WarmupFraction, config.DecayFraction).Validate();
         using var optimizer = parallel.CreateOptimizer(model, config.Optimizer, config.MaxLr);
+        if (parallel.IsMain && optimizer is ShardedOptimizer) // what the distributed optimizer saves, said once
+            say?.Invoke($"distributed optimizer: rank 0 holds {optimizer.StateElements:N0} of {2 * model.parameters().Sum(p => p.numel()):N0} AdamW values");
         var store = new CheckpointStore(runDirectory);
         var metrics = parallel.IsMain ? new MetricsSink(runDirectory) : null;
         using var load = new ExpertLoadTracker(modelConfig, device);

@@ -34,7 +34,9 @@ public class FusedAdamWTests
         for (int i = 0; i < plain.Count; i++)
         {
             double diff = (plain[i] - fusedParams[i]).abs().max().item<float>();
-            Assert.True(diff < 1e-6, $"parameter {i} differs by {diff}");
+            // Same maths in another op order: m / (sqrt(v) + eps) magnifies fp32 rounding where gradients are tiny
+            // (1.7e-6 seen with one OpenMP thread); the updates themselves are 1e-2..3e-2 per step.
+            Assert.True(diff < 5e-6, $"parameter {i} differs by {diff}");
         }
         // The update moved the weights (0.01-0.03 per step), so agreement is not trivial.
         manual_seed(51);

@@ -102,6 +102,11 @@ public class MpiTrainingTests(MpiTrainingRuns runs) : IClassFixture<MpiTrainingR
     {
         var run = runs.Get("zero2", 2, "parallel.distributed_optimizer=true");
         AssertSameLosses(runs.DataParallel, run, 1e-6);
+        // Each rank keeps AdamW's two moments for half of every flat buffer (4 buffers, each padded to a multiple of 2).
+        var said = System.Text.RegularExpressions.Regex.Match(runs.Output("zero2"), @"rank 0 holds\s+([\d,]+)\s+of\s+([\d,]+)\s+AdamW values");
+        Assert.True(said.Success, runs.Output("zero2"));
+        long shard = long.Parse(said.Groups[1].Value.Replace(",", "")), whole = long.Parse(said.Groups[2].Value.Replace(",", ""));
+        Assert.InRange(shard, whole / 2, whole / 2 + 2 * 4);
         // Its checkpoint is the replicated optimizer's, gathered piece by piece: the same bytes.
         foreach (var file in new[] { ParallelOptimizer.FileName, TrainedCheckpoint.ModelFile })
             Assert.True(File.ReadAllBytes(Path.Combine(runs.DataParallel, "checkpoints", "iter_0000030", file))
