@@ -109,7 +109,7 @@ public class CheckpointFailureTests
         Assert.Equal([(damaged, "a file does not match its SHA-256 in state.json (damaged or changed since it was written)")], CheckpointDiagnosis.Invalid(run));
         var before = FolderSnapshot.Of(dir.Path);
         // The run has no config.json, so trace stops after listing checkpoints: the skip is said before that.
-        var (code, stdout, err) = SpectreCapture.Run(() => CliHarness.Run([TraceCommands.Create()], "trace", "--run", run));
+        var (code, stdout, err) = CliHarness.Run([TraceCommands.Create()], "trace", "--run", run);
         Assert.Equal(2, code);
         Assert.Contains($"skipped checkpoint {damaged}: a file does not match its SHA-256", stdout.ReplaceLineEndings(""));
         Assert.Contains("give --data PREFIX", err);

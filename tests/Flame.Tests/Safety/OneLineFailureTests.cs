@@ -14,7 +14,7 @@ public class OneLineFailureTests
 {
     static readonly Func<Command>[] Commands = [DataCommands.Create, RunCommands.CreateTrain];
 
-    static (int Code, string Out, string Err) Flame(params string[] args) => SpectreCapture.Run(() => CliHarness.Run(Commands.Select(c => c()).ToArray(), args));
+    static (int Code, string Out, string Err) Flame(params string[] args) => CliHarness.Run(Commands.Select(c => c()).ToArray(), args);
 
     /// <summary>Runs a command that must fail with <paramref name="code"/>, one line on stderr, and nothing changed in <paramref name="dir"/>.</summary>
     static string Fails(TempFolder dir, int code, params string[] args)

@@ -184,7 +184,7 @@ public class ResumeSafetyTests(TinyRun tiny) : IClassFixture<TinyRun>
         // What a SIGKILL in the middle of MetricsSink.Write leaves: the start of a record, no newline.
         int torn = File.ReadAllLines(Metrics(run)).Length + 1;
         File.AppendAllText(Metrics(run), "{\"step\":5,\"lm_loss\":9.01");
-        var (code, output, error) = SpectreCapture.Run(() => TinyRun.Flame(tiny.TrainArgs(run, "--resume", "--set", "training.iterations=6")));
+        var (code, output, error) = TinyRun.Flame(tiny.TrainArgs(run, "--resume", "--set", "training.iterations=6"));
         Assert.True(code == 0, error);
         Assert.Contains($"{Metrics(run)}: dropped its torn last line (line {torn},", output);
         Assert.Equal([2L, 4L, 6L], LoggedSteps(run)); // every line parses, the torn step 5 record is gone
@@ -248,7 +248,7 @@ public class ResumeSafetyTests(TinyRun tiny) : IClassFixture<TinyRun>
         var weights = File.ReadAllBytes(Path.Combine(run, "checkpoints", "iter_0000000", TrainedCheckpoint.ModelFile));
         Assert.False(File.Exists(Path.Combine(run, "checkpoints", "iter_0000000", ParallelOptimizer.FileName)));
 
-        var (code, output, error) = SpectreCapture.Run(() => TinyRun.Flame(tiny.TrainArgs(run, "--resume", "--set", "training.iterations=2")));
+        var (code, output, error) = TinyRun.Flame(tiny.TrainArgs(run, "--resume", "--set", "training.iterations=2"));
         Assert.True(code == 0, error);
         Assert.Contains("iter_0000000 has no optimizer state (imported): AdamW starts fresh\n", output);
         var trained = Path.Combine(run, "checkpoints", "iter_0000002");
