@@ -8,9 +8,10 @@ namespace Flame.Distributed;
 /// <summary>
 /// Megatron's distributed optimizer (ZeRO-1): the parameters are laid end to end in flat buffers (decaying and
 /// non-decaying, replicated and expert-split apart), each buffer cut into equal contiguous shards over the ranks
-/// that share it, and each rank keeps AdamW's moments for its shard alone and updates only that shard; the updated
-/// shards are then all-gathered back into every rank's parameters. Each rank thus holds 1/data of the state.
-/// The update is elementwise, so it is the replicated optimizer's, number for number.
+/// that share it, and each rank keeps AdamW's moments for its shard alone and updates only that shard from its
+/// reduce-scattered gradient; the updated shards are then all-gathered back into every rank's parameters. Each rank
+/// thus holds 1/data of the state. The update is elementwise, so it is the replicated optimizer's, number for number
+/// (up to the fp32 order in which the clip norm is summed).
 /// The checkpoint file is the replicated optimizer's: for each parameter the ranks holding pieces of its moments
 /// send them to rank 0 (alone, one tensor at a time), and loading keeps each rank's piece.
 /// </summary>
@@ -31,6 +32,7 @@ public sealed class ShardedOptimizer : ParallelOptimizer
     readonly HashSet<nint> _expertSplit;
     readonly List<Tensor> _order;   // the replicated optimizer's parameter order: decaying, then the rest
     readonly TorchSharp.Modules.AdamW _adam;
+    bool _reduced;                  // the shards hold this step's reduce-scattered, clipped gradients
 
     public ShardedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr)
     {
@@ -105,8 +107,6 @@ public sealed class ShardedOptimizer : ParallelOptimizer
         _reduced = true;
         return GradientClipping.ClipShards(blocks, maxNorm, squares => _groups.World.AllReduceSum(squares)).MoveToOuterDisposeScope();
     }
-
-    bool _reduced;
 
     /// <summary>Steps AdamW on this rank's shards with the gradients <see cref="ReduceScatterAndClip"/> left there, then all-gathers the parameters.</summary>
     public override void Step()
