@@ -10,7 +10,8 @@ namespace Flame.Distributed;
 /// parameters (attention, dense layers, routers, norms; experts too when they are not split) are summed over
 /// the world; an expert slice's gradient already holds its expert group's tokens (the all-to-all's backward
 /// brings them), so it is summed over the ranks holding the same slice. Both are then divided by the world size.
-/// Gradients travel as one flat buffer per group (one collective each).
+/// Gradients travel as one flat buffer per group (one collective each). With the distributed optimizer,
+/// <see cref="ShardedOptimizer.ReduceScatterAndClip"/> does this instead, into its shards only.
 /// </summary>
 public sealed class GradientSync(ProcessGroups groups, IReadOnlyList<Tensor> replicated, IReadOnlyList<Tensor> sharded)
 {

@@ -21,6 +21,12 @@ public interface ICommunicator : IDisposable
     /// </summary>
     Tensor AllToAll(Tensor send, long[] sendRows, long[] receiveRows);
 
+    /// <summary>
+    /// Sums <paramref name="tensor"/> over the group and returns rank r's r-th block of it (dim 0 cut into Size equal
+    /// blocks, so dim 0 must divide by the group size): the inverse layout of <see cref="AllGather"/> (MPI_Reduce_scatter_block).
+    /// </summary>
+    Tensor ReduceScatter(Tensor tensor);
+
     /// <summary>Every rank's <paramref name="tensor"/> (same shape everywhere) concatenated along dim 0 in rank order.</summary>
     Tensor AllGather(Tensor tensor);
 

@@ -64,6 +64,17 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         if (!ReferenceEquals(work, tensor)) { tensor.copy_(work); work.Dispose(); }
     }
 
+    public Tensor ReduceScatter(Tensor tensor)
+    {
+        RequireCpu(tensor);
+        var (source, result) = ReduceScatterBlock.Buffers(tensor, Size);
+        if (result.numel() > 0)
+            MpiLibrary.Check(_mpi.ReduceScatterBlock(TensorMemory.Address(source), TensorMemory.Address(result), checked((int)result.numel()),
+                ReduceType(source.dtype), _mpi.Sum, _comm), "MPI_Reduce_scatter_block");
+        if (!ReferenceEquals(source, tensor)) source.Dispose();
+        return result;
+    }
+
     public Tensor AllToAll(Tensor send, long[] sendRows, long[] receiveRows)
     {
         RequireCpu(send);

@@ -25,6 +25,7 @@ public sealed unsafe class MpiLibrary
     public readonly delegate* unmanaged<nint, int, int, nint*, int> CommSplit;
     public readonly delegate* unmanaged<nint*, int> CommFree;
     public readonly delegate* unmanaged<nint, nint, int, nint, nint, nint, int> Allreduce;
+    public readonly delegate* unmanaged<nint, nint, int, nint, nint, nint, int> ReduceScatterBlock;
     public readonly delegate* unmanaged<nint, int*, int*, nint, nint, int*, int*, nint, nint, int> Alltoallv;
     public readonly delegate* unmanaged<nint, int, nint, nint, int, nint, nint, int> Allgather;
     public readonly delegate* unmanaged<nint, int, nint, int, nint, int> Bcast;
@@ -45,6 +46,7 @@ public sealed unsafe class MpiLibrary
         CommSplit = (delegate* unmanaged<nint, int, int, nint*, int>)Export("MPI_Comm_split");
         CommFree = (delegate* unmanaged<nint*, int>)Export("MPI_Comm_free");
         Allreduce = (delegate* unmanaged<nint, nint, int, nint, nint, nint, int>)Export("MPI_Allreduce");
+        ReduceScatterBlock = (delegate* unmanaged<nint, nint, int, nint, nint, nint, int>)Export("MPI_Reduce_scatter_block");
         Alltoallv = (delegate* unmanaged<nint, int*, int*, nint, nint, int*, int*, nint, nint, int>)Export("MPI_Alltoallv");
         Allgather = (delegate* unmanaged<nint, int, nint, nint, int, nint, nint, int>)Export("MPI_Allgather");
         Bcast = (delegate* unmanaged<nint, int, nint, int, nint, int>)Export("MPI_Bcast");

@@ -55,6 +55,17 @@ public sealed unsafe class NcclCommunicator : ICommunicator
         if (!ReferenceEquals(work, tensor)) { tensor.copy_(work); work.Dispose(); }
     }
 
+    public Tensor ReduceScatter(Tensor tensor)
+    {
+        RequireCuda(tensor);
+        var (source, result) = ReduceScatterBlock.Buffers(tensor, Size);
+        if (result.numel() > 0)
+            _nccl.Check(_nccl.ReduceScatter(TensorMemory.Address(source), TensorMemory.Address(result), (nuint)result.numel(),
+                TypeOf(source.dtype), NcclLibrary.Sum, _comm, Stream), "ncclReduceScatter");
+        if (!ReferenceEquals(source, tensor)) source.Dispose();
+        return result;
+    }
+
     /// <summary>All-to-all as grouped point-to-point sends and receives (NCCL has no alltoallv; this is how PyTorch builds it).</summary>
     public Tensor AllToAll(Tensor send, long[] sendRows, long[] receiveRows)
     {

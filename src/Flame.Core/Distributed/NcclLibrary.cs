@@ -24,6 +24,7 @@ public sealed unsafe class NcclLibrary
     public readonly delegate* unmanaged<nint*, int, NcclUniqueId, int, int> CommInitRank;
     public readonly delegate* unmanaged<nint, int> CommDestroy;
     public readonly delegate* unmanaged<nint, nint, nuint, int, int, nint, nint, int> AllReduce;
+    public readonly delegate* unmanaged<nint, nint, nuint, int, int, nint, nint, int> ReduceScatter;
     public readonly delegate* unmanaged<nint, nint, nuint, int, nint, nint, int> AllGather;
     public readonly delegate* unmanaged<nint, nint, nuint, int, int, nint, nint, int> Broadcast;
     public readonly delegate* unmanaged<nint, nuint, int, int, nint, nint, int> Send;
@@ -39,6 +40,7 @@ public sealed unsafe class NcclLibrary
         CommInitRank = (delegate* unmanaged<nint*, int, NcclUniqueId, int, int>)Export("ncclCommInitRank");
         CommDestroy = (delegate* unmanaged<nint, int>)Export("ncclCommDestroy");
         AllReduce = (delegate* unmanaged<nint, nint, nuint, int, int, nint, nint, int>)Export("ncclAllReduce");
+        ReduceScatter = (delegate* unmanaged<nint, nint, nuint, int, int, nint, nint, int>)Export("ncclReduceScatter");
         AllGather = (delegate* unmanaged<nint, nint, nuint, int, nint, nint, int>)Export("ncclAllGather");
         Broadcast = (delegate* unmanaged<nint, nint, nuint, int, int, nint, nint, int>)Export("ncclBroadcast");
         Send = (delegate* unmanaged<nint, nuint, int, int, nint, nint, int>)Export("ncclSend");

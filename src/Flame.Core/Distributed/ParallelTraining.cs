@@ -13,6 +13,7 @@ public sealed class ParallelTraining : IDisposable
 {
     readonly TrainingConfig _config;
     GradientSync? _gradients;
+    ShardedOptimizer? _distributedOptimizer; // made by CreateOptimizer; it averages the gradients itself
     HashSet<nint> _sharded = [];
 
     public ProcessGroups Groups { get; }
@@ -49,14 +50,19 @@ public sealed class ParallelTraining : IDisposable
         _gradients = new GradientSync(Groups, replicated, sharded);
     }
 
-    public ParallelOptimizer CreateOptimizer(FlameModel model, OptimizerSettings settings, double lr) =>
-        _config.Parallel.DistributedOptimizer && Layout.World > 1
-            ? new ShardedOptimizer(model, Groups, settings, lr)
-            : new ReplicatedOptimizer(model, Groups, settings, lr);
+    public ParallelOptimizer CreateOptimizer(FlameModel model, OptimizerSettings settings, double lr)
+    {
+        if (!(_config.Parallel.DistributedOptimizer && Layout.World > 1)) return new ReplicatedOptimizer(model, Groups, settings, lr);
+        return _distributedOptimizer = new ShardedOptimizer(model, Groups, settings, lr);
+    }
 
-    /// <summary>Averages gradients over the ranks and clips them to the global norm (returned, 0-d on the device).</summary>
+    /// <summary>
+    /// Averages gradients over the ranks and clips them to the global norm (returned, 0-d on the device): all-reduced
+    /// into every parameter's gradient, or, with the distributed optimizer, reduce-scattered into its shards alone.
+    /// </summary>
     public Tensor AverageAndClip(double maxNorm) =>
-        (_gradients ?? throw new InvalidOperationException("Apply the layout to the model first")).AverageAndClip(maxNorm);
+        _distributedOptimizer?.ReduceScatterAndClip(maxNorm)
+        ?? (_gradients ?? throw new InvalidOperationException("Apply the layout to the model first")).AverageAndClip(maxNorm);
 
     /// <summary>The mean over ranks of a per-rank value (a log value: each rank's mean over its own samples).</summary>
     public Tensor MeanOverRanks(Tensor value)

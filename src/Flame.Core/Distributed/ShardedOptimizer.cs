@@ -8,9 +8,10 @@ namespace Flame.Distributed;
 /// <summary>
 /// Megatron's distributed optimizer (ZeRO-1): the parameters are laid end to end in flat buffers (decaying and
 /// non-decaying, replicated and expert-split apart), each buffer cut into equal contiguous shards over the ranks
-/// that share it, and each rank keeps AdamW's moments for its shard alone and updates only that shard; the updated
-/// shards are then all-gathered back into every rank's parameters. Each rank thus holds 1/data of the state.
-/// The update is elementwise, so it is the replicated optimizer's, number for number.
+/// that share it, and each rank keeps AdamW's moments for its shard alone and updates only that shard from its
+/// reduce-scattered gradient; the updated shards are then all-gathered back into every rank's parameters. Each rank
+/// thus holds 1/data of the state. The update is elementwise, so it is the replicated optimizer's, number for number
+/// (up to the fp32 order in which the clip norm is summed).
 /// The checkpoint file is the replicated optimizer's: for each parameter the ranks holding pieces of its moments
 /// send them to rank 0 (alone, one tensor at a time), and loading keeps each rank's piece.
 /// </summary>
@@ -31,6 +32,7 @@ public sealed class ShardedOptimizer : ParallelOptimizer
     readonly HashSet<nint> _expertSplit;
     readonly List<Tensor> _order;   // the replicated optimizer's parameter order: decaying, then the rest
     readonly TorchSharp.Modules.AdamW _adam;
+    bool _reduced;                  // the shards hold this step's reduce-scattered, clipped gradients
 
     public ShardedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr)
     {
@@ -81,12 +83,36 @@ public sealed class ShardedOptimizer : ParallelOptimizer
             if (p.grad is { } g) g.zero_();
     }
 
+    /// <summary>
+    /// Gives each rank the averaged gradient of its own shards only (a reduce-scatter per flat buffer, Megatron's
+    /// distributed optimizer: half an all-reduce's bytes), then clips the shards to the global norm (spec §2), which it
+    /// returns (0-d, on the device). The replicated buffers are cut over the world and the expert ones over the data
+    /// group, so the world's shards cover every element of the model exactly once (padding is zero): one scalar
+    /// all-reduce over the world gives the norm over all parameters, expert slices included. Division by the world
+    /// size as <see cref="GradientSync"/> (each rank's loss is the mean over its own micro-batches).
+    /// </summary>
+    public Tensor ReduceScatterAndClip(double maxNorm)
+    {
+        int world = _groups.World.Size;
+        var blocks = new List<Tensor>();
+        using var scope = NewDisposeScope();
+        using (no_grad())
+            foreach (var flat in _flats)
+            {
+                var shard = flat.Group.ReduceScatter(Flatten(flat.Parameters, flat.ShardLength * flat.Group.Size, p => p.grad));
+                shard.div_(world);
+                flat.Shard.grad = shard;
+                blocks.Add(shard);
+            }
+        _reduced = true;
+        return GradientClipping.ClipShards(blocks, maxNorm, squares => _groups.World.AllReduceSum(squares)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Steps AdamW on this rank's shards with the gradients <see cref="ReduceScatterAndClip"/> left there, then all-gathers the parameters.</summary>
     public override void Step()
     {
-        using (var scope = NewDisposeScope())
-            foreach (var flat in _flats)
-                flat.Shard.grad = Flatten(flat.Parameters, flat.ShardLength * flat.Group.Size, p => p.grad)
-                    .narrow(0, flat.Start, flat.ShardLength).clone();
+        if (!_reduced) throw new InvalidOperationException("the distributed optimizer steps on reduce-scattered gradients: call ReduceScatterAndClip first");
+        _reduced = false;
         _adam.step();
         using (var scope = NewDisposeScope())
         using (no_grad())

@@ -33,10 +33,29 @@ public static class GradientClipping
             sumOverShards?.Invoke(shardSquares);
             squares = squares + shardSquares.squeeze();
         }
+        return Clip(squares, grads.Concat(shardGrads), maxNorm).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The same when each rank holds a disjoint block of every gradient (the distributed optimizer's reduce-scattered
+    /// shards, zero where padded): each rank's sum of squares is added up over all ranks by <paramref name="sumOverRanks"/>
+    /// (Megatron's clip_grad_norm_fp32 over the optimizer's shards), then every block is scaled alike.
+    /// </summary>
+    public static Tensor ClipShards(IReadOnlyList<Tensor> blocks, double maxNorm, Action<Tensor> sumOverRanks)
+    {
+        using var scope = NewDisposeScope();
+        var squares = stack(blocks.Select(g => g.to(ScalarType.Float32).square().sum())).sum().unsqueeze(0);
+        sumOverRanks(squares);
+        return Clip(squares.squeeze(), blocks, maxNorm).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Scales <paramref name="grads"/> by min(1, max/(norm+1e-6)) for the norm sqrt(<paramref name="squares"/>), which it returns.</summary>
+    static Tensor Clip(Tensor squares, IEnumerable<Tensor> grads, double maxNorm)
+    {
         var norm = squares.sqrt();
         var scale = (maxNorm / (norm + 1e-6)).clamp_max(1.0);
         using (no_grad())
-            foreach (var g in grads.Concat(shardGrads)) g.mul_(scale.to(g.dtype));
-        return norm.MoveToOuterDisposeScope();
+            foreach (var g in grads) g.mul_(scale.to(g.dtype));
+        return norm;
     }
 }

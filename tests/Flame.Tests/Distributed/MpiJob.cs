@@ -73,10 +73,13 @@ public sealed class MpiJob : IDisposable
     }
 
     /// <summary>lm_loss per step from a run's metrics.jsonl.</summary>
-    public static SortedDictionary<long, double> Losses(string runDir) =>
+    public static SortedDictionary<long, double> Losses(string runDir) => Metric(runDir, "lm_loss");
+
+    /// <summary>One per-step value (lm_loss, grad_norm, ...) from a run's metrics.jsonl.</summary>
+    public static SortedDictionary<long, double> Metric(string runDir, string name) =>
         new(File.ReadAllLines(Path.Combine(runDir, MetricsSink.FileName)).Select(l => JsonDocument.Parse(l).RootElement)
-            .Where(e => e.TryGetProperty("lm_loss", out _))
-            .ToDictionary(e => e.GetProperty("step").GetInt64(), e => e.GetProperty("lm_loss").GetDouble()));
+            .Where(e => e.TryGetProperty(name, out _))
+            .ToDictionary(e => e.GetProperty("step").GetInt64(), e => e.GetProperty(name).GetDouble()));
 
     public static long LastLoggedStep(string runDir)
     {
