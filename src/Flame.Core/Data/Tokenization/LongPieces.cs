@@ -92,21 +92,21 @@ public abstract class LongPieces
     }
 
     /// <summary>A tiktoken encoding: symbols are byte ranges, a pair merges when its bytes are a token, ranked by that token's id.</summary>
-    public sealed class Tiktoken(Lazy<IReadOnlyDictionary<ReadOnlyMemory<byte>, int>> ranks, IReadOnlyDictionary<string, int>? specials) : LongPieces(specials)
+    public sealed class Tiktoken(Lazy<TiktokenRanks> ranks, IReadOnlyDictionary<string, int>? specials) : LongPieces(specials)
     {
         protected override void EncodeLong(byte[] utf8, List<int> output)
         {
-            var encoder = ranks.Value; // read on first use: most texts never need it
+            var encoder = ranks.Value; // read on first use, once per tokenizer: most texts never need it
             var units = new int[utf8.Length];
-            for (int i = 0; i < utf8.Length; i++) units[i] = encoder[new ReadOnlyMemory<byte>(utf8, i, 1)];
+            for (int i = 0; i < utf8.Length; i++) units[i] = encoder.ByteRank(utf8[i]);
             MergeQueue.Encode(units, new Rule(encoder, utf8), output);
         }
 
-        readonly struct Rule(IReadOnlyDictionary<ReadOnlyMemory<byte>, int> encoder, byte[] bytes) : IMergeRule
+        readonly struct Rule(TiktokenRanks encoder, byte[] bytes) : IMergeRule
         {
             public bool TryMerge(int leftId, int rightId, int start, int end, out int rank, out int mergedId)
             {
-                bool found = encoder.TryGetValue(new ReadOnlyMemory<byte>(bytes, start, end - start), out rank);
+                bool found = encoder.TryGetRank(bytes.AsSpan(start, end - start), out rank);
                 mergedId = rank;
                 return found;
             }
