@@ -6,11 +6,13 @@ namespace Flame.Analysis;
 /// </summary>
 public static class CoActivation
 {
-    /// <summary>Adds rows of k expert ids to M, kept as a flat experts x experts array.</summary>
+    /// <summary>Adds rows of k expert ids to a flat experts x experts tally that <see cref="ToMatrix"/> turns into M.</summary>
     /// <remarks>
-    /// Every ordered pair (a, b) of a row is counted, a = b giving the diagonal, so M comes out symmetric with no
-    /// branch on which id is smaller (top-k lists are in score order, so that branch is a coin toss per pair).
-    /// The ids of one row are distinct (a top-k list), so (i, j) and (j, i) each count a token once.
+    /// Each unordered pair of a row is tallied once, at (row[a], row[b]) for a &lt; b, and each id once on the diagonal:
+    /// k(k+1)/2 increments per token instead of k^2 (21 vs 36 for top-6; this loop was the analyses' largest cost).
+    /// Which of (i, j) and (j, i) holds a pair's count depends on the top-k order (score order), so <see cref="ToMatrix"/>
+    /// adds the two: M[i][j] = tally[i][j] + tally[j][i], symmetric with no branch per pair here. The ids of one row are
+    /// distinct (a top-k list), so each pair of a token is counted once.
     /// </remarks>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Count(ReadOnlySpan<int> rows, int k, int experts, long[] m)
@@ -18,21 +20,22 @@ public static class CoActivation
         for (int o = 0; o + k <= rows.Length; o += k)
         {
             var row = rows.Slice(o, k);
-            for (int a = 0; a < k; a++)
+            for (int a = 0; a < row.Length; a++)
             {
                 int line = row[a] * experts;
-                for (int b = 0; b < k; b++) m[line + row[b]]++;
+                m[line + row[a]]++;
+                for (int b = a + 1; b < row.Length; b++) m[line + row[b]]++;
             }
         }
     }
 
-    /// <summary>M as a 2-D array.</summary>
+    /// <summary>M as a 2-D array, from <see cref="Count"/>'s tally (each pair's count sits at (i, j) or (j, i)).</summary>
     public static long[,] ToMatrix(long[] m, int experts)
     {
         var full = new long[experts, experts];
         for (int i = 0; i < experts; i++)
             for (int j = 0; j < experts; j++)
-                full[i, j] = m[i * experts + j];
+                full[i, j] = i == j ? m[i * experts + i] : m[i * experts + j] + m[j * experts + i];
         return full;
     }
 
