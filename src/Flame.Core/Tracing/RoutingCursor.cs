@@ -81,19 +81,35 @@ public sealed class RoutingCursor : IDisposable
         if (column.Entries != expectedRows * topK || column.DefinedCount != column.Entries)
             throw new TraceFileException(Path, $"row group {group}: {column.Entries} index entries for {expectedRows} rows; every row must hold exactly {topK} expert ids (no nulls)");
         int entries = column.Entries;
-        for (int i = 0, slot = 0; i < entries; i++)
-        {
-            if (rep[i] != (slot == 0 ? 0 : 1) || (def is not null && def[i] != max))
-                throw new TraceFileException(Path, $"row {RowOffset(group) + i / topK}: its indices list does not hold exactly {topK} expert ids");
-            if (++slot == topK) slot = 0;
-        }
+        if (!ListsAreWhole(rep.AsSpan(0, entries), def is null ? default : def.AsSpan(0, entries), (short)max, topK, (int)expectedRows))
+            for (int i = 0, slot = 0; i < entries; i++)
+            {
+                if (rep[i] != (slot == 0 ? 0 : 1) || (def is not null && def[i] != max))
+                    throw new TraceFileException(Path, $"row {RowOffset(group) + i / topK}: its indices list does not hold exactly {topK} expert ids");
+                if (++slot == topK) slot = 0;
+            }
         var values = column.Ints!;
-        for (int i = 0; i < entries; i++)
-            if ((uint)values[i] >= (uint)_experts)
-                throw new TraceFileException(Path, $"row {RowOffset(group) + i / topK}: expert index {values[i]} is out of range 0..{_experts - 1}");
+        // Vectorised range check; the scalar scan only runs to name the first bad row.
+        if (values.AsSpan(0, entries).IndexOfAnyExceptInRange(0, _experts - 1) >= 0)
+            for (int i = 0; i < entries; i++)
+                if ((uint)values[i] >= (uint)_experts)
+                    throw new TraceFileException(Path, $"row {RowOffset(group) + i / topK}: expert index {values[i]} is out of range 0..{_experts - 1}");
         _values = values;
         _rows = (int)expectedRows;
         _position = 0;
+    }
+
+    /// <summary>
+    /// Whether every row is one list of exactly k entries, without a branch per entry: the repetition levels are all
+    /// 0 or 1 (vectorised), every k-th is 0 and there are exactly rows zeros, so all the others are 1; every entry defined.
+    /// </summary>
+    static bool ListsAreWhole(ReadOnlySpan<short> rep, ReadOnlySpan<short> def, short defined, int k, int rows)
+    {
+        if (!def.IsEmpty && def.IndexOfAnyExcept(defined) >= 0) return false;
+        if (rep.IndexOfAnyExceptInRange((short)0, (short)1) >= 0 || rep.Count((short)0) != rows) return false;
+        for (int i = 0; i < rep.Length; i += k)
+            if (rep[i] != 0) return false;
+        return true;
     }
 
     long RowOffset(int group)
