@@ -8,9 +8,6 @@ namespace Flame.Analysis;
 /// </summary>
 static class LayerPass
 {
-    /// <summary>Rows per chunk: 4,096 rows of top-6 ids are 96 KiB, which stays in a core's L2 between the analyses.</summary>
-    const int ChunkRows = 4096;
-
     sealed class State(long step, RoutingCursor cursor) : IDisposable
     {
         public long Step { get; } = step;
@@ -103,15 +100,9 @@ static class LayerPass
                 foreach (var s in active)
                 {
                     var rows = s.Cursor.Current[..(n * topK)];
-                    // A chunk at a time, so the analyses after the first find the rows in cache (a row group is megabytes).
-                    for (int first = 0; first < n; first += ChunkRows)
-                    {
-                        int count = Math.Min(ChunkRows, n - first);
-                        var chunk = rows.Slice(first * topK, count * topK);
-                        if (pairs) CoActivation.Count(chunk, topK, experts, s.Pairs);
-                        if (special) Specialization.Count(chunk, ids.Slice(first, count), topK, experts, s.Hits);
-                        if (saturation) RouterSaturation.Accumulate(chunk, finalRows.Slice(first * topK, count * topK), topK, experts, ks, s.SaturationHits);
-                    }
+                    if (pairs) CoActivation.Count(rows, topK, experts, s.Pairs);
+                    if (special) Specialization.Count(rows, ids, topK, experts, s.Hits);
+                    if (saturation) RouterSaturation.Accumulate(rows, finalRows, topK, experts, ks, s.SaturationHits);
                     s.Rows += n;
                     s.Cursor.Advance(n);
                 }
