@@ -31,7 +31,9 @@ public static class ResumePolicy
     /// Whether `--set key=...` may come with --resume without a comparison: a free key, or the iteration count (more
     /// steps only, checked against the saved value by <see cref="Resolve"/>) and the FLOP budget that sets it.
     /// </summary>
-    public static bool MayChange(string key) => Free.Contains(key) || key is "training.iterations" or "training.flop_budget";
+    public static bool MayChange(string key) => Free.Contains(key) || SetsIterations(key);
+
+    static bool SetsIterations(string key) => key is "training.iterations" or "training.flop_budget";
 
     /// <summary>
     /// The experiment a resumed run continues: config.toml with the allowed changes of <paramref name="configPath"/>
@@ -70,7 +72,7 @@ public static class ResumePolicy
             .Where(c => c.Old != c.New);
 
     static bool Allowed(string key, ExperimentConfig saved, ExperimentConfig requested) =>
-        Free.Contains(key) || key is "training.iterations" or "training.flop_budget" && requested.Training.Iterations >= saved.Training.Iterations;
+        Free.Contains(key) || SetsIterations(key) && requested.Training.Iterations >= saved.Training.Iterations;
 
     static string Describe((string Key, string Old, string New) change, ResumePoint point)
     {
