@@ -43,9 +43,10 @@ public static class AnalyzeCommands
                 Tokenizer = parse.GetValue(tokenizer), Plots = !parse.GetValue(noPlots),
             };
             var source = parse.GetValue(traces) ?? parse.GetValue(run)!;
-            if (options.Output is { } named) // the default, RUN/analysis or TRACES/analysis, is the run's or the traces' own
-                Flame.Output.OutputFolder.Claim(named, Flame.Output.OutputKind.Analysis, $"flame {name}", "--output", parse.GetValue(overwrite), Console.Error.WriteLine);
-            var result = TraceAnalysis.Run(source, options, message => { if (!parse.GetValue(json)) AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]"); });
+            AnalysisResult Analyse() => TraceAnalysis.Run(source, options, message => { if (!parse.GetValue(json)) AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]"); });
+            var result = options.Output is { } named // the default, RUN/analysis or TRACES/analysis, is the run's or the traces' own
+                ? Flame.Output.OutputFolder.ClaimFor(named, Flame.Output.OutputKind.Analysis, $"flame {name}", "--output", parse.GetValue(overwrite), Console.Error.WriteLine, Analyse)
+                : Analyse();
             if (parse.GetValue(json))
             {
                 Console.WriteLine(File.ReadAllText(Path.Combine(result.Output, AnalysisTables.SummaryFile)));

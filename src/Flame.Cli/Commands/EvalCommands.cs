@@ -45,14 +45,13 @@ public static class EvalCommands
                 ComputeType = CommonOptions.ParseDtype(parse.GetValue(dtype)),
                 PerplexityData = parse.GetValue(perplexityData) is { Length: > 0 } p ? p : null, OutputDir = parse.GetValue(output),
             };
-            ClaimOutput(options.OutputDir, "flame eval", parse.GetValue(overwrite));
             bool all = parse.GetValue(allCheckpoints);
             if (all && target.IsCheckpoint) throw new UserError("--all-checkpoints needs --run");
             if (all)
                 foreach (var (folder, reason) in Flame.Training.CheckpointDiagnosis.Invalid(target.Path)) Console.Error.WriteLine($"warning: skipped checkpoint {folder}: {reason}");
-            var summaries = WithProgress(!parse.GetValue(json), progress => target.IsCheckpoint
+            var summaries = IntoOutput(options.OutputDir, "flame eval", parse.GetValue(overwrite), () => WithProgress(!parse.GetValue(json), progress => target.IsCheckpoint
                 ? [Evaluator.EvaluateCheckpoint(target.Path, options, progress)]
-                : Evaluator.EvaluateRun(target.Path, options, all, progress));
+                : Evaluator.EvaluateRun(target.Path, options, all, progress)));
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(all ? (object)summaries : summaries[^1], JsonOptions.Indented));
             else foreach (var summary in summaries) WriteSummary(summary);
             return 0;
@@ -209,10 +208,9 @@ public static class EvalCommands
                 BatchSize = parse.GetValue(batch), Device = parse.GetValue(device)!, ComputeType = CommonOptions.ParseDtype(parse.GetValue(dtype)),
                 OutputDir = parse.GetValue(output),
             };
-            ClaimOutput(options.OutputDir, "flame eval perplexity", parse.GetValue(overwrite));
-            var summary = WithProgress(!parse.GetValue(json), progress => target.IsCheckpoint
+            var summary = IntoOutput(options.OutputDir, "flame eval perplexity", parse.GetValue(overwrite), () => WithProgress(!parse.GetValue(json), progress => target.IsCheckpoint
                 ? Evaluator.EvaluateCheckpoint(target.Path, options, progress)
-                : Evaluator.EvaluateRun(target.Path, options, false, progress)[0]);
+                : Evaluator.EvaluateRun(target.Path, options, false, progress)[0]));
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(summary.Perplexity, JsonOptions.Indented));
             else WritePerplexity(summary.Perplexity!);
             return 0;
@@ -222,11 +220,9 @@ public static class EvalCommands
 
     static Option<bool> OverwriteOption() => new("--overwrite") { Description = "use an --output folder Flame did not write, removing only the result files eval writes" };
 
-    /// <summary>A named --output is claimed (new, empty or an earlier eval's); the default RUN/eval is the run's own.</summary>
-    static void ClaimOutput(string? output, string command, bool overwrite)
-    {
-        if (output is not null) Flame.Output.OutputFolder.Claim(output, Flame.Output.OutputKind.Eval, command, "--output", overwrite, Console.Error.WriteLine);
-    }
+    /// <summary>A named --output is claimed (new, empty or an earlier eval's) for the work; the default RUN/eval is the run's own.</summary>
+    static T IntoOutput<T>(string? output, string command, bool overwrite, Func<T> work) => output is null ? work()
+        : Flame.Output.OutputFolder.ClaimFor(output, Flame.Output.OutputKind.Eval, command, "--output", overwrite, Console.Error.WriteLine, work);
 
     static Command Bench()
     {

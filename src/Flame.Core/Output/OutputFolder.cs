@@ -49,6 +49,28 @@ public static class OutputFolder
         return owner;
     }
 
+    /// <summary>
+    /// <see cref="Claim"/>, then <paramref name="work"/>: when the work fails, a folder the claim made is removed again
+    /// if it holds nothing but bookkeeping, so a failed command leaves nothing behind.
+    /// </summary>
+    public static T ClaimFor<T>(string folder, OutputKind kind, string command, string option, bool overwrite, Action<string>? say, Func<T> work)
+    {
+        var owner = Claim(folder, kind, command, option, overwrite, say);
+        try { return work(); }
+        catch
+        {
+            if (owner == FolderOwner.New) DeleteIfOnlyBookkeeping(folder);
+            throw;
+        }
+    }
+
+    /// <summary>A refused claim or failed command on a folder that did not exist leaves no folder behind.</summary>
+    public static void DeleteIfOnlyBookkeeping(string folder)
+    {
+        if (!Directory.Exists(folder) || Directory.EnumerateFileSystemEntries(folder).Any(e => !IsBookkeeping(Path.GetFileName(e)))) return;
+        Directory.Delete(folder, recursive: true);
+    }
+
     public static UserError Refusal(string folder, OutputKind kind, string option)
     {
         var what = OutputMarker.Read(folder) is { } marker ? $"holds a Flame {marker.Kind} output (from {marker.Command})" : "is not empty and was not written by Flame";

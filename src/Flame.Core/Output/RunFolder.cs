@@ -31,7 +31,7 @@ public static class RunFolder
         catch
         {
             held.Dispose();
-            if (owner == FolderOwner.New) DeleteIfOnlyBookkeeping(folder);
+            if (owner == FolderOwner.New) OutputFolder.DeleteIfOnlyBookkeeping(folder);
             throw;
         }
     }
@@ -48,12 +48,5 @@ public static class RunFolder
         var root = Path.Combine(folder, "checkpoints");
         return !Directory.Exists(root) ? []
             : Directory.GetDirectories(root, "iter_*").Select(path => Path.GetFileName(path)).Where(n => !TemporaryFiles.IsTemporary(n) && !n.EndsWith(".tmp")).Order(StringComparer.Ordinal).ToList();
-    }
-
-    /// <summary>A refused claim on a folder that did not exist leaves no folder behind.</summary>
-    static void DeleteIfOnlyBookkeeping(string folder)
-    {
-        if (!Directory.Exists(folder) || Directory.EnumerateFileSystemEntries(folder).Any(e => !OutputFolder.IsBookkeeping(Path.GetFileName(e)))) return;
-        Directory.Delete(folder, recursive: true);
     }
 }

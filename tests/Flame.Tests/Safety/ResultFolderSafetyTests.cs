@@ -65,6 +65,17 @@ public class ResultFolderSafetyTests
     }
 
     [Fact]
+    public void AFailedAnalysisLeavesNoNewOutputFolderBehind()
+    {
+        using var dir = new TempFolder();
+        Directory.CreateDirectory(dir.File("empty-traces"));
+        var (code, _, err) = Analyze(dir.File("empty-traces"), dir.File("new-output"));
+        Assert.Equal(2, code);
+        Assert.Contains("no actives/ folder", err);
+        Assert.False(Directory.Exists(dir.File("new-output")));
+    }
+
+    [Fact]
     public void EvalOutputIntoAFolderFlameDidNotWriteIsRefusedBeforeScoring()
     {
         using var dir = new TempFolder();
