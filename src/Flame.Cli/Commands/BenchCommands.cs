@@ -66,7 +66,7 @@ public static class BenchCommands
         var perOpCasts = new Option<bool>("--per-op-casts") { Description = "cast bf16 weights in every op (the old way) instead of once per step" };
         var breakdown = new Option<int>("--breakdown") { Description = "profiled steps after the timed ones, timed per phase (may synchronise)", DefaultValueFactory = _ => 0 };
         var timer = new Option<string>("--breakdown-timer") { Description = "auto (CUDA events if cudart is found), events or sync", DefaultValueFactory = _ => "auto" };
-        var parallel = new Option<bool>("--parallel") { Description = "under mpirun/srun: time every expert-parallel layout the ranks and experts allow (synthetic ids)" };
+        var parallel = new Option<bool>("--parallel") { Description = "under mpirun/srun: time every expert-parallel layout the ranks and experts allow" };
         var distributedOptimizer = new Option<bool>("--distributed-optimizer") { Description = "with --parallel: AdamW state sharded over the data-parallel ranks" };
         var output = new Option<string?>("--output") { Description = "with --parallel: also write the table to this CSV file" };
         var overwrite = new Option<bool>("--overwrite") { Description = "replace an existing --output file" };
@@ -76,25 +76,19 @@ public static class BenchCommands
         train.SetAction(parse =>
         {
             var config = CommonOptions.ResolveModel(parse, preset, set);
-            if (parse.GetValue(parallel))
-            {
-                if (parse.GetValue(data) is not null || parse.GetValue(breakdown) > 0 || parse.GetValue(fused) || parse.GetValue(perOpCasts)
-                    || ParseDispatch(parse.GetValue(dispatch)!) != DispatchMode.Grouped)
-                    throw new UserError("--parallel times the trainer's step on synthetic ids; leave out --data, --breakdown, --fused-adamw, --per-op-casts and --dispatch");
-                return ParallelTable(new ParallelBenchmarkOptions(
-                    config, ProcessWorld.LocalDevice(TorchRuntime.Resolve(DeviceChoiceParser.Parse(parse.GetValue(device)!))),
-                    parse.GetValue(microBatch), parse.GetValue(seq) ?? config.MaxPositions, parse.GetValue(accumulation),
-                    parse.GetValue(steps), parse.GetValue(warmup), CommonOptions.ParseDtype(parse.GetValue(dtype)), parse.GetValue(peak),
-                    parse.GetValue(distributedOptimizer)), parse.GetValue(output), parse.GetValue(overwrite), parse.GetValue(json));
-            }
-            if (parse.GetValue(output) is not null || parse.GetValue(distributedOptimizer))
-                throw new UserError("--output and --distributed-optimizer go with --parallel; add it, or leave them out");
+            bool isParallel = parse.GetValue(parallel);
+            var deviceChoice = TorchRuntime.Resolve(DeviceChoiceParser.Parse(parse.GetValue(device)!));
             var options = new TrainBenchmarkOptions(
-                config, TorchRuntime.Resolve(DeviceChoiceParser.Parse(parse.GetValue(device)!)),
+                config, isParallel ? ProcessWorld.LocalDevice(deviceChoice) : deviceChoice,
                 parse.GetValue(microBatch), parse.GetValue(seq) ?? config.MaxPositions, parse.GetValue(steps), parse.GetValue(warmup),
                 parse.GetValue(accumulation), parse.GetValue(data), ParseDispatch(parse.GetValue(dispatch)!),
                 CommonOptions.ParseDtype(parse.GetValue(dtype)), parse.GetValue(peak), parse.GetValue(fused), !parse.GetValue(perOpCasts),
                 parse.GetValue(breakdown), parse.GetValue(timer)!.ToLowerInvariant());
+            if (isParallel)
+                return ParallelTable(new ParallelBenchmarkOptions(options, parse.GetValue(distributedOptimizer)),
+                    parse.GetValue(output), parse.GetValue(overwrite), parse.GetValue(json));
+            if (parse.GetValue(output) is not null || parse.GetValue(distributedOptimizer))
+                throw new UserError("--output and --distributed-optimizer go with --parallel; add it, or leave them out");
             var r = parse.GetValue(json) ? TrainBenchmark.Run(options)
                 : ComputeDisplay.Status($"benchmarking {config.Name}...", _ => TrainBenchmark.Run(options));
             if (parse.GetValue(json)) { Console.WriteLine(JsonSerializer.Serialize(r, JsonOptions.Indented)); return 0; }
@@ -104,13 +98,7 @@ public static class BenchCommands
                 (r.Mfu is { } mfu ? $", MFU {mfu:P1}" : "") + $", loss {r.FirstLoss:N3} -> {r.FinalLoss:N3}");
             AnsiConsole.MarkupLine(r.Memory.PeakBytes is { } bytes
                 ? $"peak device memory {bytes / 1e9:N2} GB ({Markup.Escape(r.Memory.How)})" : $"memory: {Markup.Escape(r.Memory.How)}");
-            if (r.Breakdown is { } b)
-            {
-                var table = new Table().AddColumns("phase", "ms/step", "share");
-                foreach (var p in b.Phases) table.AddRow(p.Phase, $"{p.MillisecondsPerStep:N2}", $"{p.Share:P1}");
-                table.Caption($"{b.Steps} profiled steps, {b.MillisecondsPerStep:N1} ms/step, timed by {b.Timer}");
-                AnsiConsole.Write(table);
-            }
+            if (r.Breakdown is { } b) WriteBreakdown(b, "");
             return 0;
         });
         return train;
@@ -120,7 +108,7 @@ public static class BenchCommands
     static int ParallelTable(ParallelBenchmarkOptions options, string? csv, bool overwrite, bool json)
     {
         ParallelBenchmark.Check(options);
-        var world = ProcessWorld.For(options.Device); // joins the job first, so a refusal below stops every rank
+        var world = ProcessWorld.For(options.Step.Device); // joins the job first, so a refusal below stops every rank
         bool main = ProcessWorld.IsMain;
         if (main && csv is not null)
         {
@@ -130,7 +118,7 @@ public static class BenchCommands
         if (main && !json)
             AnsiConsole.WriteLine(ProcessWorld.Launch.Size > 1
                 ? $"{world.Size} ranks ({ProcessWorld.Launch.Launcher}): timing expert-parallel sizes " +
-                  $"{string.Join(", ", ParallelBenchmark.ExpertSizes(world.Size, options.Model.Experts))} of {options.Model.Experts} experts"
+                  $"{string.Join(", ", ParallelBenchmark.ExpertSizes(world.Size, options.Step.Model.Experts, options.Step.Dispatch))} of {options.Step.Model.Experts} experts"
                 : "no launcher: one process, so the single layout data 1 x expert 1; start it under mpirun -np N or srun for the others");
         var r = ParallelBenchmark.Run(options, world, ProcessWorld.Launch.Launcher);
         if (!main) return 0;
@@ -144,8 +132,18 @@ public static class BenchCommands
             $"accumulation {r.Accumulation} x {r.World} ranks, seq {r.Sequence}; {r.Warmup} warm-up + {r.Steps} timed steps" +
             (r.DistributedOptimizer ? ", distributed optimizer" : "") + (r.PeakTflops is { } p ? $"; MFU against {p:G4} TFLOP/s" : "; no peak known, no MFU (--peak-tflops)")));
         AnsiConsole.Write(table);
+        foreach (var l in r.Layouts)
+            if (l.Breakdown is { } b) WriteBreakdown(b, $"data {l.Data} x expert {l.Expert}, rank 0: ");
         if (csv is not null) AnsiConsole.MarkupLineInterpolated($"wrote {csv}");
         return 0;
+    }
+
+    static void WriteBreakdown(PhaseBreakdown b, string what)
+    {
+        var table = new Table().AddColumns("phase", "ms/step", "share");
+        foreach (var p in b.Phases) table.AddRow(p.Phase, $"{p.MillisecondsPerStep:N2}", $"{p.Share:P1}");
+        table.Caption(Markup.Escape($"{what}{b.Steps} profiled steps, {b.MillisecondsPerStep:N1} ms/step, timed by {b.Timer}"));
+        AnsiConsole.Write(table);
     }
 
     static DispatchMode ParseDispatch(string text) => text.ToLowerInvariant() switch

@@ -48,7 +48,7 @@ public static class EvalCommands
             bool all = parse.GetValue(allCheckpoints);
             if (all && target.IsCheckpoint) throw new UserError("--all-checkpoints needs --run");
             if (all)
-                foreach (var (folder, reason) in Flame.Training.CheckpointDiagnosis.Invalid(target.Path)) Console.Error.WriteLine($"warning: skipped checkpoint {folder}: {reason}");
+                foreach (var (folder, reason) in Flame.Checkpointing.CheckpointDiagnosis.Invalid(target.Path)) Console.Error.WriteLine($"warning: skipped checkpoint {folder}: {reason}");
             var summaries = IntoOutput(options.OutputDir, "flame eval", parse.GetValue(overwrite), () => WithProgress(!parse.GetValue(json), progress => target.IsCheckpoint
                 ? [Evaluator.EvaluateCheckpoint(target.Path, options, progress)]
                 : Evaluator.EvaluateRun(target.Path, options, all, progress)));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Flame.Interop;
 using Flame.Training;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
 namespace Flame.Cli.Commands;
 

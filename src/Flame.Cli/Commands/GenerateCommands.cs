@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Flame.Generation;
 using Flame.Runtime;
 using Flame.Training;
+using Flame.Checkpointing;
 
 namespace Flame.Cli.Commands;
 

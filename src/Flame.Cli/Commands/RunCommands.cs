@@ -3,6 +3,7 @@ using Flame.Distributed;
 using Flame.Experiments;
 using Flame.Training;
 using Spectre.Console;
+using Flame.Checkpointing;
 
 namespace Flame.Cli.Commands;
 

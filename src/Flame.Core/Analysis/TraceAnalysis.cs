@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Flame.Data.Tokenization;
 using Flame.Tracing;
 using Flame.Training;
+using Flame.Checkpointing;
 
 namespace Flame.Analysis;
 

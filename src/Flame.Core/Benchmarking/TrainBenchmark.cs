@@ -1,15 +1,19 @@
 using System.Diagnostics;
+using Flame.Distributed;
 using Flame.Model;
+using Flame.Optimization;
+using Flame.Runtime;
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Flame.Optimization;
 
 namespace Flame.Benchmarking;
 
 /// <summary>What `flame bench train` measures.</summary>
 /// <param name="DataPrefix">a token file (Megatron indexed dataset prefix), or null for synthetic ids.</param>
 /// <param name="Accumulation">micro-batches per optimizer step (global batch = MicroBatch x Accumulation).</param>
-/// <param name="PeakTflops">the device's peak for MFU; null: 989 (H100 bf16 dense) on CUDA, none on CPU.</param>
+/// <param name="PeakTflops">the device's peak for MFU; null: <see cref="Runtime.PeakTflops.For"/>.</param>
 /// <param name="BreakdownSteps">profiled steps after the timed ones (0: no breakdown).</param>
 /// <param name="BreakdownTimer">auto (CUDA events where cudart is found, else synchronised wall-clock), events or sync.</param>
 public sealed record TrainBenchmarkOptions(
@@ -33,74 +37,80 @@ public sealed record TrainBenchmarkResult(
     double FlopsPerToken, double ModelTflops, double? PeakTflops, double? Mfu, double FirstLoss, double FinalLoss,
     MemoryReading Memory, PhaseBreakdown? Breakdown);
 
+/// <summary>One layout's measurement: seconds per step (the slowest rank's), the first and last timed losses (means over ranks), memory and the breakdown.</summary>
+public sealed record StepTiming(double SecondsPerStep, double FirstLoss, double FinalLoss, MemoryReading Memory, PhaseBreakdown? Breakdown);
+
 /// <summary>
-/// Real training steps, as <see cref="Trainer"/> runs them (spec §2): per micro-batch forward, lm loss plus the
-/// MoE losses scaled by 1/accumulation, backward, expert-load counting; then global-norm clipping, AdamW from
-/// <see cref="OptimizerFactory"/> (or its fused step), and the weight-cast refresh. Timed after a warm-up with
-/// no host read or synchronisation inside the window; the losses are read after it. Optionally a breakdown
-/// follows: more steps with phase marks (<see cref="PhaseTimeline"/>), which may wait on the device.
+/// The trainer's own step (<see cref="TrainingStep"/>: per micro-batch forward, lm loss plus the MoE losses scaled by
+/// 1/accumulation, backward, expert-load counting; gradients averaged over the ranks and clipped, AdamW, the weight-cast
+/// refresh) timed after a warm-up, with no host read or synchronisation inside the window; the losses are read after it.
+/// Optionally a breakdown follows: more steps with phase marks (<see cref="PhaseTimeline"/>), which may wait on the device.
+/// Steps read the batches the trainer would (a token file's training split) or one synthetic global batch, and run at a
+/// constant learning rate.
 /// </summary>
 public static class TrainBenchmark
 {
+    /// <summary>The step options' own mistakes, found before anything is built (and before ranks join).</summary>
+    public static void Check(ModelConfig model, int microBatch, int sequence, int steps, int warmup, int accumulation, int breakdownSteps)
+    {
+        if (sequence > model.MaxPositions)
+            throw new UserError($"--seq {sequence} exceeds the model's max positions ({model.MaxPositions})");
+        if (microBatch < 1 || steps < 1 || warmup < 0 || accumulation < 1 || breakdownSteps < 0)
+            throw new UserError("--micro-batch, --steps and --accumulation must be at least 1, --warmup and --breakdown at least 0");
+    }
+
     public static TrainBenchmarkResult Run(TrainBenchmarkOptions o)
     {
-        if (o.Sequence > o.Model.MaxPositions)
-            throw new UserError($"--seq {o.Sequence} exceeds the model's max positions ({o.Model.MaxPositions})");
-        if (o.MicroBatch < 1 || o.Steps < 1 || o.Warmup < 0 || o.Accumulation < 1 || o.BreakdownSteps < 0)
-            throw new UserError("--micro-batch, --steps and --accumulation must be at least 1, --warmup and --breakdown at least 0");
-        bool cuda = o.Device.type == DeviceType.CUDA;
-        var timer = o.BreakdownSteps > 0 ? ChooseClock(o) : null;
-        var memoryBefore = cuda ? CudaRuntimeApi.Instance?.MemoryInUse().Used : null;
+        Check(o.Model, o.MicroBatch, o.Sequence, o.Steps, o.Warmup, o.Accumulation, o.BreakdownSteps);
+        var step = StepOptionsOf(o, o.MicroBatch * o.Accumulation);
+        var timing = Measure(step, ParallelLayout.Single, new LocalCommunicator(), o.Sequence, o.DataPrefix, o.Steps, o.Warmup,
+            o.BreakdownSteps, o.BreakdownTimer, o.LearningRate, out var source);
+        int tokensPerStep = o.MicroBatch * o.Accumulation * o.Sequence;
+        double tokensPerSecond = tokensPerStep / timing.SecondsPerStep;
+        double flopsPerToken = ModelAccounting.Of(o.Model, o.Sequence).FlopsPerToken;
+        double tflops = tokensPerSecond * flopsPerToken / 1e12;
+        double? peak = PeakTflops.For(o.Device, o.PeakTflops);
+        return new TrainBenchmarkResult(
+            o.Model.Name, o.Device.ToString(), step.ComputeType.ToString(), o.Dispatch.ToString(), source,
+            o.MicroBatch, o.Accumulation, o.Sequence, o.Steps, o.Warmup, o.FusedAdamW, o.CacheWeightCasts, timing.SecondsPerStep,
+            tokensPerSecond, flopsPerToken, tflops, peak, peak > 0 ? tflops / peak : null, timing.FirstLoss, timing.FinalLoss,
+            timing.Memory, timing.Breakdown);
+    }
 
-        manual_seed(o.Seed);
-        using var model = new FlameModel(o.Model);
-        model.to(o.Device);
-        // bf16 compute with fp32 masters on CUDA, fp32 on CPU (spec §2), unless asked otherwise.
-        model.ComputeType = o.ComputeType ?? (cuda ? ScalarType.BFloat16 : ScalarType.Float32);
-        model.Dispatch = o.Dispatch;
-        model.CacheWeightCasts = o.CacheWeightCasts;
-        var parameters = model.parameters().ToList();
-        var settings = new OptimizerSettings();
-        using var optimizer = OptimizerFactory.Create(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), settings, o.LearningRate);
-        using var load = new ExpertLoadTracker(o.Model, o.Device);
-        long totalSteps = o.Warmup + o.Steps + o.BreakdownSteps;
-        using var batches = new BenchmarkBatches(o.DataPrefix, new ModelShape(o.MicroBatch, o.Accumulation, o.Sequence, o.Model.VocabSize),
-            o.Device, totalSteps, o.Seed);
+    /// <summary>The training step a benchmark's options describe (the trainer's AdamW settings; bf16 on CUDA unless asked otherwise).</summary>
+    public static StepOptions StepOptionsOf(TrainBenchmarkOptions o, int globalBatch, bool distributedOptimizer = false) =>
+        new(o.Model, o.Device, o.ComputeType ?? TorchRuntime.ComputeType(o.Device), o.MicroBatch, globalBatch, new OptimizerSettings(),
+            o.Seed, o.LearningRate, distributedOptimizer, o.FusedAdamW, o.Dispatch, o.CacheWeightCasts);
 
-        // One optimizer step; returns the step's mean lm loss as a device tensor (never read here).
-        Tensor Step(long step, PhaseTimeline? phases)
-        {
-            using var scope = NewDisposeScope();
-            OptimizerFactory.SetLearningRate(optimizer, o.LearningRate);
-            optimizer.zero_grad();
-            var lmSum = zeros(1, device: o.Device).squeeze();
-            for (int micro = 0; micro < o.Accumulation; micro++)
-            {
-                var tokens = batches.Get(step, micro);
-                var output = model.forward(tokens[.., ..^1]);
-                var lm = FlameModel.LanguageModelLoss(output.Logits, tokens[.., 1..]);
-                (output.TrainingLoss(lm) / o.Accumulation).backward();
-                load.Add(output.Moe);
-                lmSum = lmSum + lm.detach() / o.Accumulation;
-            }
-            phases?.Begin(StepPhase.Optimizer);
-            GradientClipping.ClipGlobalNorm(parameters, settings.ClipNorm);
-            if (o.FusedAdamW) FusedAdamW.Step(optimizer); else optimizer.step();
-            model.RefreshWeightCasts();
-            return lmSum.MoveToOuterDisposeScope();
-        }
+    /// <summary>
+    /// Builds the step on <paramref name="layout"/> (every rank of <paramref name="world"/> calls this), runs the warm-up,
+    /// times the steps and profiles the breakdown steps. Every rank gets the same result.
+    /// </summary>
+    public static StepTiming Measure(StepOptions options, ParallelLayout layout, ICommunicator world, int sequence, string? dataPrefix,
+        int steps, int warmup, int breakdownSteps, string breakdownTimer, double lr, out string source)
+    {
+        var device = options.Device;
+        var timer = breakdownSteps > 0 ? ChooseClock(device, breakdownTimer) : null;
+        var memoryBefore = device.type == DeviceType.CUDA ? CudaRuntimeApi.Instance?.MemoryInUse().Used : null;
+        using var step = TrainingStep.Build(options, layout, world);
+        long totalSteps = warmup + steps + breakdownSteps;
+        using var batches = dataPrefix is null
+            ? TokenBatches.Synthetic(step.Sampler, sequence, options.Model.VocabSize, device, options.Seed + 1)
+            : TokenBatches.FromFile([dataPrefix], sequence, options.Seed, totalSteps * options.GlobalBatch, step.Sampler, options.Model.VocabSize, device);
+        source = batches.Source;
 
         long next = 0;
-        for (int i = 0; i < o.Warmup; i++) Step(next++, null).Dispose();
-        Synchronize(o.Device);
-        var losses = new List<Tensor>();
+        for (int i = 0; i < warmup; i++) step.Run(next++, lr, batches).Dispose();
+        Synchronize(device);
+        if (world.Size > 1) world.Barrier(); // the ranks start the window together
+        var losses = new List<StepLosses>();
         var clock = Stopwatch.StartNew();
-        for (int i = 0; i < o.Steps; i++) losses.Add(Step(next++, null));
-        Synchronize(o.Device);
-        double seconds = clock.Elapsed.TotalSeconds / o.Steps;
-        double firstLoss = losses[0].item<float>(), finalLoss = losses[^1].item<float>();
+        for (int i = 0; i < steps; i++) losses.Add(step.Run(next++, lr, batches));
+        Synchronize(device);
+        double seconds = Slowest(world, clock.Elapsed.TotalSeconds / steps, device);
+        double first = step.Groups.MeanOverRanks(losses[0].Lm).item<float>(), final = step.Groups.MeanOverRanks(losses[^1].Lm).item<float>();
         losses.ForEach(l => l.Dispose());
-        var memory = ReadMemory(o.Device, memoryBefore);
+        var memory = ReadMemory(device, memoryBefore);
 
         PhaseBreakdown? breakdown = null;
         if (timer is not null)
@@ -108,31 +118,31 @@ public static class TrainBenchmark
             using (timer)
             {
                 var timeline = new PhaseTimeline(timer);
-                model.PhaseProbe = timeline;
+                step.Probe = timeline;
                 var totals = Enum.GetValues<StepPhase>().ToDictionary(p => p, _ => 0.0);
-                for (int i = 0; i < o.BreakdownSteps; i++)
+                for (int i = 0; i < breakdownSteps; i++)
                 {
                     timeline.BeginStep();
-                    Step(next++, timeline).Dispose();
+                    step.Run(next++, lr, batches).Dispose();
                     foreach (var (phase, s) in timeline.EndStep()) totals[phase] += s;
                 }
-                model.PhaseProbe = null;
-                double stepMs = totals.Values.Sum() * 1000 / o.BreakdownSteps;
-                breakdown = new PhaseBreakdown(timeline.ClockName, o.BreakdownSteps, stepMs,
-                    totals.Select(kv => new PhaseTime(PhaseName(kv.Key), kv.Value * 1000 / o.BreakdownSteps,
-                        stepMs > 0 ? kv.Value * 1000 / o.BreakdownSteps / stepMs : 0)).ToList());
+                step.Probe = null;
+                double stepMs = totals.Values.Sum() * 1000 / breakdownSteps;
+                breakdown = new PhaseBreakdown(timeline.ClockName, breakdownSteps, stepMs,
+                    totals.Select(kv => new PhaseTime(PhaseName(kv.Key), kv.Value * 1000 / breakdownSteps,
+                        stepMs > 0 ? kv.Value * 1000 / breakdownSteps / stepMs : 0)).ToList());
             }
         }
+        return new StepTiming(seconds, first, final, memory, breakdown);
+    }
 
-        int tokensPerStep = o.MicroBatch * o.Accumulation * o.Sequence;
-        double tokensPerSecond = tokensPerStep / seconds;
-        double flopsPerToken = ModelAccounting.Of(o.Model, o.Sequence).FlopsPerToken;
-        double tflops = tokensPerSecond * flopsPerToken / 1e12;
-        double? peak = o.PeakTflops ?? (cuda ? 989.0 : null);
-        return new TrainBenchmarkResult(
-            o.Model.Name, o.Device.ToString(), model.ComputeType.ToString(), o.Dispatch.ToString(), batches.Source,
-            o.MicroBatch, o.Accumulation, o.Sequence, o.Steps, o.Warmup, o.FusedAdamW, o.CacheWeightCasts, seconds,
-            tokensPerSecond, flopsPerToken, tflops, peak, peak > 0 ? tflops / peak : null, firstLoss, finalLoss, memory, breakdown);
+    /// <summary>The largest of the ranks' seconds per step: a step ends when its last rank ends.</summary>
+    static double Slowest(ICommunicator world, double seconds, Device device)
+    {
+        if (world.Size == 1) return seconds;
+        using var mine = tensor(new[] { seconds }, device: device);
+        using var all = world.AllGather(mine);
+        return all.max().cpu().item<double>();
     }
 
     /// <summary>snake_case names, as the JSON prints them.</summary>
@@ -144,20 +154,20 @@ public static class TrainBenchmark
         _ => phase.ToString().ToLowerInvariant(),
     };
 
-    static IPhaseClock ChooseClock(TrainBenchmarkOptions o)
+    static IPhaseClock ChooseClock(Device device, string breakdownTimer)
     {
-        bool cuda = o.Device.type == DeviceType.CUDA;
-        switch (o.BreakdownTimer)
+        bool cuda = device.type == DeviceType.CUDA;
+        switch (breakdownTimer)
         {
-            case "sync": return new SynchronisedClock(o.Device);
+            case "sync": return new SynchronisedClock(device);
             case "events":
                 if (!cuda) throw new UserError("--breakdown-timer events needs --device cuda");
                 return CudaRuntimeApi.Instance is { } api ? new CudaEventClock(api)
                     : throw new UserError("--breakdown-timer events: no CUDA runtime (cudart) found beside the loaded libtorch");
             case "auto":
-                return cuda && CudaRuntimeApi.Instance is { } found ? new CudaEventClock(found) : new SynchronisedClock(o.Device);
+                return cuda && CudaRuntimeApi.Instance is { } found ? new CudaEventClock(found) : new SynchronisedClock(device);
             default:
-                throw new UserError($"unknown breakdown timer '{o.BreakdownTimer}'; valid choices: auto, events, sync");
+                throw new UserError($"unknown breakdown timer '{breakdownTimer}'; valid choices: auto, events, sync");
         }
     }
 

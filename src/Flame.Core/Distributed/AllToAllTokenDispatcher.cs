@@ -6,7 +6,7 @@ namespace Flame.Distributed;
 
 /// <summary>
 /// Expert parallelism's dispatch (Megatron's MoEAlltoAllTokenDispatcher, torchtitan's AllToAllTokenDispatcher):
-/// the (token, slot) rows are sorted by global expert as in the local grouped dispatch, the per-expert counts are
+/// the (token, slot) rows are sorted by global expert as in <see cref="LocalTokenDispatcher"/> (<see cref="ExpertSort"/>), the per-expert counts are
 /// exchanged, the rows travel to the ranks holding their experts (dropless: every row goes), are re-sorted there
 /// by local expert for one grouped GEMM per projection, and come back the same way. Rank i of the expert group
 /// holds experts [i * E/ep, (i+1) * E/ep). The counts are read to the host once per layer and pass: all-to-all
@@ -20,12 +20,7 @@ public sealed class AllToAllTokenDispatcher(ICommunicator group, int experts) : 
     {
         using var scope = NewDisposeScope();
         int ranks = group.Size;
-        long tokens = x.shape[0], hidden = x.shape[1], k = indices.shape[1], pairs = tokens * k;
-        var flatExpert = indices.flatten();
-        // Unique keys: sorted by expert, then by (token, slot), whatever sort algorithm runs.
-        var order = (flatExpert * pairs + arange(pairs, device: x.device)).argsort();
-        var inverse = order.argsort();
-        var rows = x.unsqueeze(1).expand(tokens, k, hidden).reshape(pairs, hidden).index_select(0, order);
+        var sorted = ExpertSort.Of(x, indices);
 
         // Counts first: rank r learns how many rows of each of its experts every rank sends.
         var counts = RoutingLosses.ExpertCounts(indices, experts).to(ScalarType.Int64).view(ranks, _local).contiguous();
@@ -35,13 +30,13 @@ public sealed class AllToAllTokenDispatcher(ICommunicator group, int experts) : 
         var sendRows = Enumerable.Range(0, ranks).Select(r => Sum(sent, r * _local, _local)).ToArray();
         var receiveRows = Enumerable.Range(0, ranks).Select(r => Sum(incoming, r * _local, _local)).ToArray();
 
-        var arrived = AllToAllFunction.Exchange(rows, group, sendRows, receiveRows); // grouped by source, then local expert
+        var arrived = AllToAllFunction.Exchange(sorted.Rows, group, sendRows, receiveRows); // grouped by source, then local expert
         var byExpert = tensor(LocalOrder(incoming, ranks), device: x.device);
         var offsets = tensor(ExpertEnds(incoming, ranks), device: x.device);
         var output = compute(arrived.index_select(0, byExpert), offsets);
         var back = output.index_select(0, byExpert.argsort());
         var returned = AllToAllFunction.Exchange(back, group, receiveRows, sendRows);
-        return returned.index_select(0, inverse).MoveToOuterDisposeScope();
+        return returned.index_select(0, sorted.Inverse).MoveToOuterDisposeScope();
     }
 
     static long[] Ones(int n) => Enumerable.Repeat(1L, n).ToArray();

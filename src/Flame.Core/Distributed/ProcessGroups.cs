@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace Flame.Distributed;
 
 /// <summary>
@@ -24,7 +26,28 @@ public sealed class ProcessGroups : IDisposable
         _ownsGroups = true;
     }
 
+    /// <summary>One process alone: every group is the local one (inference, imports, tests).</summary>
+    public static ProcessGroups Local() => new(new LocalCommunicator(), ParallelLayout.Single);
+
     public bool IsMain => World.Rank == 0;
+
+    /// <summary>The mean over ranks of a per-rank value (a log value: each rank's mean over its own samples).</summary>
+    public Tensor MeanOverRanks(Tensor value)
+    {
+        if (World.Size == 1) return value;
+        var sum = value.detach().clone();
+        World.AllReduceSum(sum);
+        return sum / World.Size;
+    }
+
+    /// <summary>Rank 0's answer on every rank (a decision read from rank 0's files, which other machines may not see).</summary>
+    public bool MainDecides(bool value, Device device)
+    {
+        if (World.Size == 1) return value;
+        var flag = tensor(value ? 1f : 0f, device: device);
+        World.Broadcast(flag, root: 0);
+        return flag.item<float>() != 0;
+    }
 
     public void Dispose()
     {

@@ -3,6 +3,7 @@ using Flame.Runtime;
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
 namespace Flame.Evaluation;
 

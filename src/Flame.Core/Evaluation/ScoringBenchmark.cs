@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Flame.Model;
 using TorchSharp;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
 namespace Flame.Evaluation;
 
@@ -19,7 +20,7 @@ public static class ScoringBenchmark
     public static (string Model, ScoringThroughput Result) Measure(string? checkpointOrRun, ModelConfig fresh, Device device, ScalarType? computeType,
         int choices, int contextTokens, int continuationTokens, int batchSize)
     {
-        using var loaded = checkpointOrRun is null ? null : Training.TrainedCheckpoint.Load(checkpointOrRun, device);
+        using var loaded = checkpointOrRun is null ? null : TrainedCheckpoint.Load(checkpointOrRun, device);
         manual_seed(1234);
         using var built = loaded is null ? new FlameModel(fresh) : null;
         if (built is not null) { built.to(device); built.eval(); }

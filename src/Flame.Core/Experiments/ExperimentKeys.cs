@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Flame.Model;
 using Flame.Training;
+using Flame.Optimization;
 
 namespace Flame.Experiments;
 

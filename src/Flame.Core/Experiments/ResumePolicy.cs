@@ -1,4 +1,5 @@
 using Flame.Training;
+using Flame.Checkpointing;
 
 namespace Flame.Experiments;
 

@@ -2,6 +2,7 @@ using Flame.Model;
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
 namespace Flame.Interop;
 

@@ -5,6 +5,7 @@ using Flame.Model;
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
 namespace Flame.Interop;
 
@@ -43,7 +44,7 @@ public static class HfImport
         {
             new CheckpointStore(temp).Save(0, state, folder =>
             {
-                model.save(Path.Combine(folder, TrainedCheckpoint.ModelFile));
+                model.save(Path.Combine(folder, Checkpoint.ModelFile));
                 ModelConfigJson.Write(folder, config);
             });
             return CopyTokenizer(modelFolder, temp);

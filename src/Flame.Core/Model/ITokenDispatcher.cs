@@ -4,9 +4,9 @@ namespace Flame.Model;
 
 /// <summary>
 /// How a MoE layer's routed (token, slot) rows reach the experts that compute them and come back (torchtitan's
-/// token dispatchers, Megatron's MoETokenDispatcher). Unset, <see cref="RoutedExperts"/> computes every expert
-/// itself (its grouped dispatch); expert parallelism installs one that exchanges rows between ranks
-/// (Flame.Distributed.AllToAllTokenDispatcher).
+/// token dispatchers, Megatron's MoETokenDispatcher): <see cref="LocalTokenDispatcher"/> when every expert is on
+/// this process, Flame.Distributed.AllToAllTokenDispatcher when expert parallelism splits them over ranks. Both
+/// start from the same <see cref="ExpertSort"/>.
 /// </summary>
 public interface ITokenDispatcher
 {

@@ -28,6 +28,9 @@ public enum StepPhase
 public interface IPhaseProbe
 {
     Tensor Enter(Tensor x, StepPhase phase);
+
+    /// <summary>A boundary outside the model's forward (the optimizer).</summary>
+    void Begin(StepPhase phase);
 }
 
 public static class PhaseProbeExtensions

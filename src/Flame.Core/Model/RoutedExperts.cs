@@ -27,29 +27,28 @@ public sealed class RoutedExperts : nn.Module
     public WeightCasts Casts { get; set; } = new();
     /// <summary>Phase marks for profiling (null: none).</summary>
     public IPhaseProbe? Probe { get; set; }
-    /// <summary>Where routed rows are computed when not all experts live here (expert parallelism); null: here, grouped.</summary>
-    public ITokenDispatcher? Dispatcher { get; set; }
+    /// <summary>Where routed rows are computed: here (<see cref="LocalTokenDispatcher"/>), or on the ranks holding their experts under expert parallelism.</summary>
+    public ITokenDispatcher Dispatcher { get; set; }
 
     public RoutedExperts(int hidden, int experts, int ffn) : base(nameof(RoutedExperts))
     {
         _experts = experts;
         gate_up = new Parameter(empty(experts, hidden, 2 * ffn));
         down = new Parameter(empty(experts, ffn, hidden));
+        Dispatcher = new LocalTokenDispatcher(experts);
         RegisterComponents();
     }
 
     /// <param name="x">[tokens, h]</param>
     /// <param name="indices">[tokens, k] expert ids</param>
     /// <param name="gates">[tokens, k] gate weights (fp32; gradients flow to the router through them)</param>
-    public Tensor Forward(Tensor x, Tensor indices, Tensor gates, DispatchMode mode) => mode switch
-    {
-        _ when Dispatcher is not null => Dispatched(x, indices, gates),
-        DispatchMode.Reference => Reference(x, indices, gates),
-        _ => Grouped(x, indices, gates),
-    };
+    public Tensor Forward(Tensor x, Tensor indices, Tensor gates, DispatchMode mode) =>
+        mode == DispatchMode.Reference ? Reference(x, indices, gates) : Dispatched(x, indices, gates);
 
     Tensor Reference(Tensor x, Tensor indices, Tensor gates)
     {
+        if (Dispatcher is not LocalTokenDispatcher)
+            throw new UserError("the reference dispatch computes every expert on one process; it cannot run with expert parallelism (parallel.expert > 1)");
         using var scope = NewDisposeScope();
         var output = zeros_like(x, dtype: ScalarType.Float32); // summed in fp32 as RoutedCombine (Megatron's unpermute)
         var gateUp = Casts.Of(gate_up, x.dtype);
@@ -69,45 +68,22 @@ public sealed class RoutedExperts : nn.Module
     }
 
     /// <summary>
-    /// Sort the (token, slot) pairs by expert, run both projections as grouped GEMMs over the sorted rows,
-    /// then put the rows back in (token, slot) order and sum each token's k rows weighted by its gates.
-    /// Nothing is read back to the host, and the un-sort is a permutation, so the backward pass adds
-    /// without colliding indices (deterministic on CUDA too).
-    /// </summary>
-    Tensor Grouped(Tensor x, Tensor indices, Tensor gates)
-    {
-        using var scope = NewDisposeScope();
-        long tokens = x.shape[0], hidden = x.shape[1], k = indices.shape[1];
-        long pairs = tokens * k;
-        var flatExpert = indices.flatten();
-        // Unique keys make the order unique whatever sort algorithm runs: by expert, then by (token, slot).
-        var order = (flatExpert * pairs + arange(pairs, device: x.device)).argsort();
-        var inverse = order.argsort();
-        var offsets = RoutingLosses.ExpertCounts(indices, _experts).cumsum(0).to(ScalarType.Int32);
-
-        var rows = Probe.Mark(x.unsqueeze(1).expand(tokens, k, hidden).reshape(pairs, hidden).index_select(0, order), StepPhase.ExpertGemm);
-        var halves = GroupedGemm.Multiply(rows, Casts.Of(gate_up, x.dtype), offsets).chunk(2, dim: -1);
-        var y = Probe.Mark(GroupedGemm.Multiply(F.silu(halves[0]) * halves[1], Casts.Of(down, x.dtype), offsets), StepPhase.Combine);
-        var perSlot = y.index_select(0, inverse).view(tokens, k, hidden);
-        return RoutedCombine.Sum(perSlot, gates).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The routed rows go through <see cref="Dispatcher"/>, which runs <see cref="ExpertRows"/> where the experts live;
-    /// the rows come back in (token, slot) order and are combined here as in the grouped path (fp32, then cast), so
-    /// expert parallelism rounds exactly as one process does (Megatron unpermutes after the all-to-all the same way).
+    /// The routed rows go through <see cref="Dispatcher"/>, which sorts them by expert and runs <see cref="ExpertRows"/>
+    /// where the experts live; the rows come back in (token, slot) order and each token's k rows are summed weighted
+    /// by its gates in fp32, then cast (<see cref="RoutedCombine"/>, Megatron's unpermute), the same on one process as under
+    /// expert parallelism.
     /// </summary>
     Tensor Dispatched(Tensor x, Tensor indices, Tensor gates)
     {
         using var scope = NewDisposeScope();
-        var perSlot = Dispatcher!.Run(x, indices, ExpertRows).view(x.shape[0], indices.shape[1], x.shape[1]);
+        var perSlot = Dispatcher.Run(x, indices, ExpertRows).view(x.shape[0], indices.shape[1], x.shape[1]);
         return RoutedCombine.Sum(perSlot, gates).MoveToOuterDisposeScope();
     }
 
     /// <summary>This module's experts over rows sorted by expert; <paramref name="offsets"/> are the cumulative row ends (int32).</summary>
     public Tensor ExpertRows(Tensor rows, Tensor offsets)
     {
-        var halves = GroupedGemm.Multiply(rows, Casts.Of(gate_up, rows.dtype), offsets).chunk(2, dim: -1);
-        return GroupedGemm.Multiply(F.silu(halves[0]) * halves[1], Casts.Of(down, rows.dtype), offsets);
+        var halves = GroupedGemm.Multiply(Probe.Mark(rows, StepPhase.ExpertGemm), Casts.Of(gate_up, rows.dtype), offsets).chunk(2, dim: -1);
+        return Probe.Mark(GroupedGemm.Multiply(F.silu(halves[0]) * halves[1], Casts.Of(down, rows.dtype), offsets), StepPhase.Combine);
     }
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Flame.Analysis;
 using Flame.Reporting.Plots;
 using Flame.Training;
+using Flame.Checkpointing;
 
 namespace Flame.Reporting;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Flame.Experiments;
 using Flame.Model;
 using Flame.Training;
+using Flame.Checkpointing;
 
 namespace Flame.Scaling;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Flame.Training;
+using Flame.Checkpointing;
 
 namespace Flame.Tracing;
 

@@ -6,6 +6,7 @@ using Flame.Tracing.Parquet;
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
 namespace Flame.Tracing;
 

@@ -1,10 +1,11 @@
+using Flame.Checkpointing;
 using Flame.Distributed;
 using static TorchSharp.torch;
 
 namespace Flame.Training;
 
 /// <summary>
-/// Issue 15, "Never save a broken model": before a checkpoint is written, the losses accumulated since the last log,
+/// Never save a broken model: before a checkpoint is written, the losses accumulated since the last log,
 /// the step's gradient norm and every weight must be finite. The three answers are computed on the device and read
 /// to the host in one transfer, only on checkpoint steps (no extra synchronisation on other steps); under a launcher
 /// the ranks' answers are summed so every rank stops together, whichever rank saw the non-finite value.
@@ -15,12 +16,12 @@ public static class FiniteCheck
 
     /// <summary>Throws <see cref="Stop"/> naming what is not finite; returns when everything is.</summary>
     public static void Require(IReadOnlyList<Tensor> losses, Tensor gradNorm, IEnumerable<Tensor> weights,
-        ParallelTraining parallel, long step, CheckpointStore store)
+        ProcessGroups groups, long step, CheckpointStore store)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var bad = stack([NotAllFinite(losses), NotAllFinite([gradNorm]), NotAllFinite(weights.ToList())]);
-        if (parallel.Layout.World > 1) parallel.Groups.World.AllReduceSum(bad);
+        if (groups.World.Size > 1) groups.World.AllReduceSum(bad);
         var counts = bad.cpu().data<float>().ToArray();
         var broken = What.Where((_, i) => counts[i] > 0).ToList();
         if (broken.Count > 0) throw Stop(string.Join(" and ", broken), step, store);

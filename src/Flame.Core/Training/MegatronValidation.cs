@@ -54,16 +54,16 @@ public sealed class MegatronValidation : IDisposable
     }
 
     /// <summary>The validation loss at a step of <see cref="TrainingConfig.EvaluationCadence"/>, or null when evaluation.eval_iters is 0.</summary>
-    public double? Validate(FlameModel model, long step, Device device, ParallelTraining parallel)
+    public double? Validate(FlameModel model, long step, Device device, ProcessGroups groups)
     {
         if (_valid is null) return null;
         long samples = (long)_config.EvalIters * _config.GlobalBatch;
-        return MeanLoss(model, _valid, _config.EvaluationCadence.EvaluationIndex(step) * samples, samples, device, parallel);
+        return MeanLoss(model, _valid, _config.EvaluationCadence.EvaluationIndex(step) * samples, samples, device, groups);
     }
 
     /// <summary>The test-split loss after training, or null when evaluation.test_iters is 0.</summary>
-    public double? Test(FlameModel model, Device device, ParallelTraining parallel) =>
-        _test is null ? null : MeanLoss(model, _test, 0, (long)_config.TestIters * _config.GlobalBatch, device, parallel);
+    public double? Test(FlameModel model, Device device, ProcessGroups groups) =>
+        _test is null ? null : MeanLoss(model, _test, 0, (long)_config.TestIters * _config.GlobalBatch, device, groups);
 
     /// <summary>Megatron's printed perplexity: exp(min(20, loss)).</summary>
     public static double Perplexity(double loss) => Math.Exp(Math.Min(20, loss));
@@ -72,13 +72,13 @@ public sealed class MegatronValidation : IDisposable
     public static bool HasTestLoss(string metricsPath) =>
         File.Exists(metricsPath) && File.ReadLines(metricsPath).Any(line => line.Length > 0 && JsonDocument.Parse(line).RootElement.TryGetProperty("test_loss", out _));
 
-    double MeanLoss(FlameModel model, ISampleSource source, long first, long samples, Device device, ParallelTraining parallel)
+    double MeanLoss(FlameModel model, ISampleSource source, long first, long samples, Device device, ProcessGroups groups)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        int ranks = parallel.Layout.World;
+        int ranks = groups.World.Size;
         samples /= ranks; // exact: the global batch divides over the ranks (ParallelLayout.Validate)
-        first += parallel.Groups.World.Rank * samples;
+        first += groups.World.Rank * samples;
         var sum = zeros(1, device: device).squeeze();
         for (long start = 0; start < samples; start += _config.MicroBatch)
         {
@@ -88,7 +88,7 @@ public sealed class MegatronValidation : IDisposable
             // Per-micro-batch means weighted by their samples, so a short last micro-batch counts by its tokens.
             sum = sum + FlameModel.LanguageModelLoss(model.forward(tokens[.., ..^1]).Logits, tokens[.., 1..]) * count;
         }
-        return parallel.MeanOverRanks(sum / samples).item<float>();
+        return groups.MeanOverRanks(sum / samples).item<float>();
     }
 
     public void Dispose()

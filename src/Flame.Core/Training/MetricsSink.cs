@@ -59,6 +59,16 @@ public sealed class MetricsSink
         catch (JsonException) { return null; }
     }
 
+    /// <summary>A training log line: the losses (the load-balancing loss also as Megatron logs it), lr, norm, speed and expert load.</summary>
+    public void Write(TrainingLog log, Model.ModelConfig model) =>
+        Write(log.Step, new Dictionary<string, double?>
+        {
+            ["lm_loss"] = log.LmLoss, ["load_balancing_loss"] = log.LoadBalancingLoss, ["z_loss"] = log.ZLoss,
+            [MegatronAuxLossLog.Field] = MegatronAuxLossLog.LoadBalancing(log.LoadBalancingLoss, model),
+            ["lr"] = log.Lr, ["grad_norm"] = log.GradNorm, ["tokens_per_s"] = log.TokensPerSecond,
+            ["model_tflops"] = log.ModelTflops, ["mfu"] = log.Mfu,
+        }, log.ExpertLoad);
+
     public void Write(long step, IReadOnlyDictionary<string, double?> scalars, IReadOnlyList<ExpertLoad>? load = null)
     {
         var line = new Dictionary<string, object?> { ["step"] = step };

@@ -1,4 +1,6 @@
 using Flame.Model;
+using Flame.Checkpointing;
+using Flame.Optimization;
 
 namespace Flame.Training;
 

@@ -2,6 +2,7 @@ using Flame.Model;
 using Flame.Tests.Model;
 using Flame.Training;
 using static TorchSharp.torch;
+using Flame.Optimization;
 
 namespace Flame.Tests.Benchmarking;
 

@@ -62,7 +62,7 @@ public class ParallelBenchmarkTests
         }
         // The same model and the same 8 sequences per step in both layouts and in one process with 4 micro-batches of 2:
         // how the work is split changes where it runs, not the numbers.
-        var single = ParallelBenchmark.Run(new ParallelBenchmarkOptions(model, CPU, MicroBatch: 2, Sequence: 16, Accumulation: 4, Steps: 2, Warmup: 1),
+        var single = ParallelBenchmark.Run(new ParallelBenchmarkOptions(new TrainBenchmarkOptions(model, CPU, MicroBatch: 2, Sequence: 16, Accumulation: 4, Steps: 2, Warmup: 1)),
             new LocalCommunicator(), "none");
         Assert.Equal(8, single.GlobalBatch);
         var alone = Assert.Single(single.Layouts);

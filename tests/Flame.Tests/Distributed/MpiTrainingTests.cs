@@ -4,6 +4,7 @@ using Flame.Tests.Data;
 using Flame.Tests.Training;
 using Flame.Training;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Distributed;
 
@@ -55,7 +56,7 @@ public class MpiTrainingTests(MpiTrainingRuns runs) : IClassFixture<MpiTrainingR
     static Dictionary<string, Tensor> Weights(string run, long step)
     {
         var weights = new Dictionary<string, Tensor>();
-        TorchSharpStateFiles.ReadModule(Path.Combine(run, "checkpoints", CheckpointStore.FolderName(step), TrainedCheckpoint.ModelFile),
+        TorchSharpStateFiles.ReadModule(Path.Combine(run, "checkpoints", CheckpointStore.FolderName(step), Checkpoint.ModelFile),
             (name, t) => weights[name] = t.clone());
         return weights;
     }
@@ -119,7 +120,7 @@ public class MpiTrainingTests(MpiTrainingRuns runs) : IClassFixture<MpiTrainingR
         // the same two fp32 values per element as the all-reduce, so the gradients are bit for bit the same; only the
         // norm is summed in another order, and it matters only where it clips, where today's norms agree to the bit.
         // Should a change make a clipping step's norm differ in the last bit, compare within 1e-6 here instead.
-        foreach (var file in new[] { ParallelOptimizer.FileName, TrainedCheckpoint.ModelFile })
+        foreach (var file in new[] { Checkpoint.OptimizerFile, Checkpoint.ModelFile })
             Assert.True(File.ReadAllBytes(Path.Combine(runs.DataParallel, "checkpoints", "iter_0000030", file))
                 .AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(run, "checkpoints", "iter_0000030", file))), file);
     }

@@ -4,6 +4,8 @@ using Flame.Tests.Data;
 using Flame.Tests.Model;
 using Flame.Training;
 using static TorchSharp.torch;
+using Flame.Optimization;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Distributed;
 

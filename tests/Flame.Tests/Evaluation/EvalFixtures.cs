@@ -3,6 +3,7 @@ using Flame.Tests.Data;
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Evaluation;
 
@@ -75,7 +76,7 @@ public static class EvalFixtures
         var config = model.Config;
         return new CheckpointStore(runDir).Save(step, "{}", folder =>
         {
-            model.save(Path.Combine(folder, TrainedCheckpoint.ModelFile));
+            model.save(Path.Combine(folder, Checkpoint.ModelFile));
             ModelConfigJson.Write(folder, config);
         });
     }

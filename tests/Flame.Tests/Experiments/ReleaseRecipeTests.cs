@@ -1,5 +1,6 @@
 using Flame.Experiments;
 using Flame.Training;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Experiments;
 

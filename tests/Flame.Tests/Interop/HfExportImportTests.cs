@@ -7,6 +7,7 @@ using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Interop;
 

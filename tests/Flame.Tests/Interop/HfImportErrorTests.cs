@@ -7,6 +7,7 @@ using Flame.Tests.Data;
 using Flame.Tests.Model;
 using Flame.Training;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Interop;
 

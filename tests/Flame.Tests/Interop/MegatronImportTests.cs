@@ -8,6 +8,7 @@ using Flame.Tests.Data;
 using Flame.Training;
 using Razorvine.Pickle.Objects;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Interop;
 

@@ -1,6 +1,7 @@
 using Flame.Model;
 using Flame.Training;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Interop;
 
@@ -24,7 +25,7 @@ public static class TinyCheckpoints
                 if (name.EndsWith("norm.weight")) p.add_(randn_like(p) * 0.1);
         new CheckpointStore(runFolder).Save(step, "{}", folder =>
         {
-            model.save(Path.Combine(folder, TrainedCheckpoint.ModelFile));
+            model.save(Path.Combine(folder, Checkpoint.ModelFile));
             ModelConfigJson.Write(folder, config);
         });
         File.WriteAllText(Path.Combine(runFolder, "tokenizer.txt"), "demo");

@@ -1,6 +1,7 @@
 using Flame.Model;
 using Flame.Training;
 using static TorchSharp.torch;
+using Flame.Optimization;
 
 namespace Flame.Tests.Model;
 

@@ -3,6 +3,7 @@ using Flame.Tests.Data;
 using Flame.Tests.Training;
 using Flame.Training;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Safety;
 
@@ -103,7 +104,7 @@ public class BrokenModelTests
     {
         using var dir = new TempFolder();
         var store = new CheckpointStore(dir.Path);
-        using var parallel = new Flame.Distributed.ParallelTraining(new TrainingConfig(), Flame.Tests.Model.TinyModels.Moe, new Flame.Distributed.LocalCommunicator());
+        using var parallel = Flame.Distributed.ProcessGroups.Local();
         using var model = new Flame.Model.FlameModel(Flame.Tests.Model.TinyModels.Moe);
         var loss = tensor(2.5f);
         var norm = tensor(0.7f);

@@ -8,6 +8,7 @@ using Flame.Tests.Data;
 using Flame.Tests.Interop;
 using Flame.Tests.Model;
 using Flame.Training;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Safety;
 
@@ -48,7 +49,7 @@ public class CheckpointFailureTests
         using var model = new FlameModel(TinyModels.Moe);
         var folder = new CheckpointStore(dir.Path).Save(3, "{}", f =>
         {
-            model.save(Path.Combine(f, TrainedCheckpoint.ModelFile));
+            model.save(Path.Combine(f, Checkpoint.ModelFile));
             ModelConfigJson.Write(f, TinyModels.Moe with { ExpertFfn = 24 }); // hashes match; the shapes do not
         });
         var before = FolderSnapshot.Of(dir.Path);

@@ -4,6 +4,7 @@ using Flame.Distributed;
 using Flame.Tests.Data;
 using Flame.Tests.Distributed;
 using Flame.Training;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Safety;
 
@@ -245,15 +246,15 @@ public class ResumeSafetyTests(TinyRun tiny) : IClassFixture<TinyRun>
         var (imported, _, importError) = TinyRun.Flame("import", "hf", "--model", dir.File("hf"), "--out", dir.File("run"));
         Assert.True(imported == 0, importError);
         var run = dir.File("run");
-        var weights = File.ReadAllBytes(Path.Combine(run, "checkpoints", "iter_0000000", TrainedCheckpoint.ModelFile));
-        Assert.False(File.Exists(Path.Combine(run, "checkpoints", "iter_0000000", ParallelOptimizer.FileName)));
+        var weights = File.ReadAllBytes(Path.Combine(run, "checkpoints", "iter_0000000", Checkpoint.ModelFile));
+        Assert.False(File.Exists(Path.Combine(run, "checkpoints", "iter_0000000", Checkpoint.OptimizerFile)));
 
         var (code, output, error) = TinyRun.Flame(tiny.TrainArgs(run, "--resume", "--set", "training.iterations=2"));
         Assert.True(code == 0, error);
         Assert.Contains("iter_0000000 has no optimizer state (imported): AdamW starts fresh\n", output);
         var trained = Path.Combine(run, "checkpoints", "iter_0000002");
-        Assert.True(File.Exists(Path.Combine(trained, ParallelOptimizer.FileName)));
-        Assert.NotEqual(weights, File.ReadAllBytes(Path.Combine(trained, TrainedCheckpoint.ModelFile)));
+        Assert.True(File.Exists(Path.Combine(trained, Checkpoint.OptimizerFile)));
+        Assert.NotEqual(weights, File.ReadAllBytes(Path.Combine(trained, Checkpoint.ModelFile)));
         var loss = JsonDocument.Parse(File.ReadAllLines(Metrics(run)).First()).RootElement.GetProperty("lm_loss").GetDouble();
         // It continues from the trained weights: below the untrained model's ln(8192) = 9.01 that a fresh start shows.
         var fresh = JsonDocument.Parse(File.ReadAllLines(Metrics(tiny.Run)).First()).RootElement.GetProperty("lm_loss").GetDouble();

@@ -3,6 +3,7 @@ using Flame.Data.Indexed;
 using Flame.Output;
 using Flame.Tests.Data;
 using Flame.Training;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Safety;
 

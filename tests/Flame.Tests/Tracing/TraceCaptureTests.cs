@@ -4,6 +4,7 @@ using Flame.Tests.Data;
 using Flame.Tracing;
 using Flame.Tracing.Parquet;
 using Flame.Training;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Tracing;
 

@@ -1,6 +1,7 @@
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Flame.Optimization;
 
 namespace Flame.Tests.Training;
 

@@ -1,5 +1,6 @@
 using Flame.Training;
 using static TorchSharp.torch;
+using Flame.Optimization;
 
 namespace Flame.Tests.Training;
 

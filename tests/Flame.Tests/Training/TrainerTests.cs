@@ -2,6 +2,7 @@ using System.Text.Json;
 using Flame.Data.Indexed;
 using Flame.Tests.Data;
 using Flame.Training;
+using Flame.Checkpointing;
 
 namespace Flame.Tests.Training;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Flame.Model;
 using Flame.Training;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
 namespace Flame.Interop.Megatron;
 
@@ -29,7 +30,7 @@ public static class MegatronImport
         var folderName = CheckpointStore.FolderName(checkpoint.Iteration);
         Output.OutputFolder.WriteNew(runFolder, Output.OutputKind.Run, "flame import megatron", "--out", temp => new CheckpointStore(temp).Save(checkpoint.Iteration, state, folder =>
         {
-            model.save(Path.Combine(folder, TrainedCheckpoint.ModelFile));
+            model.save(Path.Combine(folder, Checkpoint.ModelFile));
             ModelConfigJson.Write(folder, config);
         }));
         return new MegatronImportResult(Path.Combine(new CheckpointStore(runFolder).Root, folderName), config, format,

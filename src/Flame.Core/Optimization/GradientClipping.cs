@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Flame.Training;
+namespace Flame.Optimization;
 
 /// <summary>
 /// Global gradient-norm clipping (spec §2: max norm 1.0), kept on the device: the scale

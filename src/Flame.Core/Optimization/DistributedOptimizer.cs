@@ -1,9 +1,10 @@
+using Flame.Distributed;
 using Flame.Model;
-using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Flame.Checkpointing;
 
-namespace Flame.Distributed;
+namespace Flame.Optimization;
 
 /// <summary>
 /// Megatron's distributed optimizer (ZeRO-1): the parameters are laid end to end in flat buffers (decaying and
@@ -15,7 +16,7 @@ namespace Flame.Distributed;
 /// The checkpoint file is the replicated optimizer's: for each parameter the ranks holding pieces of its moments
 /// send them to rank 0 (alone, one tensor at a time), and loading keeps each rank's piece.
 /// </summary>
-public sealed class ShardedOptimizer : ParallelOptimizer
+public sealed class DistributedOptimizer : TrainingOptimizer
 {
     sealed class Flat
     {
@@ -34,9 +35,14 @@ public sealed class ShardedOptimizer : ParallelOptimizer
     readonly TorchSharp.Modules.AdamW _adam;
     bool _reduced;                  // the shards hold this step's reduce-scattered, clipped gradients
 
-    public ShardedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr)
+    readonly double _clipNorm;
+    readonly bool _fused;
+
+    public DistributedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr, bool fused = false)
     {
         _groups = groups;
+        _clipNorm = settings.ClipNorm;
+        _fused = fused;
         _expertSplit = Parallelizer.ShardedParameters(model, groups.Layout).Select(p => p.Handle).ToHashSet();
         var all = model.parameters().Cast<Tensor>().ToList();
         _order = all.Where(p => p.dim() > 1).Concat(all.Where(p => p.dim() <= 1)).ToList();
@@ -91,7 +97,7 @@ public sealed class ShardedOptimizer : ParallelOptimizer
     /// all-reduce over the world gives the norm over all parameters, expert slices included. Division by the world
     /// size as <see cref="GradientSync"/> (each rank's loss is the mean over its own micro-batches).
     /// </summary>
-    public Tensor ReduceScatterAndClip(double maxNorm)
+    public override Tensor AverageAndClip()
     {
         int world = _groups.World.Size;
         var blocks = new List<Tensor>();
@@ -105,15 +111,15 @@ public sealed class ShardedOptimizer : ParallelOptimizer
                 blocks.Add(shard);
             }
         _reduced = true;
-        return GradientClipping.ClipShards(blocks, maxNorm, squares => _groups.World.AllReduceSum(squares)).MoveToOuterDisposeScope();
+        return GradientClipping.ClipShards(blocks, _clipNorm, squares => _groups.World.AllReduceSum(squares)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Steps AdamW on this rank's shards with the gradients <see cref="ReduceScatterAndClip"/> left there, then all-gathers the parameters.</summary>
+    /// <summary>Steps AdamW on this rank's shards with the gradients <see cref="AverageAndClip"/> left there, then all-gathers the parameters.</summary>
     public override void Step()
     {
-        if (!_reduced) throw new InvalidOperationException("the distributed optimizer steps on reduce-scattered gradients: call ReduceScatterAndClip first");
+        if (!_reduced) throw new InvalidOperationException("the distributed optimizer steps on reduce-scattered gradients: call AverageAndClip first");
         _reduced = false;
-        _adam.step();
+        Update(_adam, _fused);
         using (var scope = NewDisposeScope())
         using (no_grad())
             foreach (var flat in _flats)

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Flame.Training;
+namespace Flame.Checkpointing;
 
 /// <summary>
 /// Why a checkpoint folder is not used, so commands that walk a run's checkpoints (trace, eval

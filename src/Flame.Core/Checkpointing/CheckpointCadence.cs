@@ -1,4 +1,4 @@
-namespace Flame.Training;
+namespace Flame.Checkpointing;
 
 /// <summary>
 /// When checkpoints, or validation evaluations, happen: every <see cref="Interval"/> steps and at the final one,

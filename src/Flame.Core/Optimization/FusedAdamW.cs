@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Flame.Training;
+namespace Flame.Optimization;
 
 /// <summary>
 /// The AdamW update of an optimizer built by <see cref="OptimizerFactory"/>, done by libtorch's fused

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Flame.Distributed;
+namespace Flame.Checkpointing;
 
 /// <summary>
 /// TorchSharp's own checkpoint formats, written and read one tensor at a time, so that a tensor split between

@@ -1,4 +1,4 @@
-namespace Flame.Training;
+namespace Flame.Checkpointing;
 
 /// <summary>
 /// The checkpoint a `--resume` continues from: the newest one whose files match their hashes. None is an error that
@@ -10,7 +10,7 @@ public sealed record ResumePoint(string Folder, CheckpointState State)
     public long Step => State.Step;
 
     /// <summary>Whether the checkpoint holds AdamW's moments; `flame import hf|megatron` write none.</summary>
-    public bool HasOptimizerState => File.Exists(Path.Combine(Folder, Distributed.ParallelOptimizer.FileName));
+    public bool HasOptimizerState => File.Exists(Path.Combine(Folder, Checkpoint.OptimizerFile));
 
     /// <summary>What the console says when training continues from a checkpoint without optimizer state.</summary>
     public string FreshOptimizerNote => $"{Path.GetFileName(Folder)} has no optimizer state (imported): AdamW starts fresh";

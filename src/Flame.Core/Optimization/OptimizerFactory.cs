@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Flame.Training;
+namespace Flame.Optimization;
 
 /// <summary>Adam with decoupled weight decay (spec §2): betas 0.9/0.999, eps 1e-8, weight decay 0.01.</summary>
 public sealed record OptimizerSettings(double Beta1 = 0.9, double Beta2 = 0.999, double Eps = 1e-8, double WeightDecay = 0.01, double ClipNorm = 1.0);

@@ -1,6 +1,6 @@
 using Flame.Failures;
 
-namespace Flame.Training;
+namespace Flame.Checkpointing;
 
 /// <summary>
 /// A checkpoint that did not fit on the disk: its partial folder is removed (it could never be used, and it

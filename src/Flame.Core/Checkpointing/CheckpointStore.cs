@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 
-namespace Flame.Training;
+namespace Flame.Checkpointing;
 
 /// <summary>What a checkpoint records beside its tensors.</summary>
 public sealed record CheckpointState(long Step, string ConfigJson, Dictionary<string, string> Sha256);

@@ -1,9 +1,10 @@
 using Flame.Data.Tokenization;
+using Flame.Distributed;
 using Flame.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Flame.Training;
+namespace Flame.Checkpointing;
 
 /// <summary>
 /// A checkpoint opened for use outside training (evaluation, tracing, export, generation): its step, the
@@ -13,7 +14,6 @@ namespace Flame.Training;
 /// </summary>
 public sealed class TrainedCheckpoint : IDisposable
 {
-    public const string ModelFile = "model.bin";
     public const string TokenizerFile = "tokenizer.json";
 
     public required string Folder { get; init; }
@@ -36,11 +36,15 @@ public sealed class TrainedCheckpoint : IDisposable
         var state = CheckpointStore.ReadState(folder)
             ?? throw new UserError($"{folder}: checkpoint files are missing or do not match their SHA-256 in {CheckpointStore.StateFile}");
         var model = new FlameModel(config);
-        try { model.load(Path.Combine(folder, ModelFile)); }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or EndOfStreamException or System.Runtime.InteropServices.ExternalException)
+        try
+        {
+            using var local = ProcessGroups.Local();
+            Checkpoint.Load(folder, model, local, optimizer: null);
+        }
+        catch
         {
             model.Dispose();
-            throw new UserError($"{Path.Combine(folder, ModelFile)} does not match {ModelConfigJson.FileName} beside it ({e.Message.Split('\n')[0].Trim()}); was model.json edited? Restore it or use another checkpoint");
+            throw;
         }
         if (device is not null) model.to(device);
         model.eval();

@@ -1,8 +1,8 @@
-using Flame.Training;
+using Flame.Distributed;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Flame.Distributed;
+namespace Flame.Optimization;
 
 /// <summary>
 /// Makes every rank's gradients those of the whole global batch (Megatron's DDP, spec §2's clipping): each rank's
@@ -11,7 +11,7 @@ namespace Flame.Distributed;
 /// the world; an expert slice's gradient already holds its expert group's tokens (the all-to-all's backward
 /// brings them), so it is summed over the ranks holding the same slice. Both are then divided by the world size.
 /// Gradients travel as one flat buffer per group (one collective each). With the distributed optimizer,
-/// <see cref="ShardedOptimizer.ReduceScatterAndClip"/> does this instead, into its shards only.
+/// <see cref="DistributedOptimizer.AverageAndClip"/> does this instead, into its shards only.
 /// </summary>
 public sealed class GradientSync(ProcessGroups groups, IReadOnlyList<Tensor> replicated, IReadOnlyList<Tensor> sharded)
 {

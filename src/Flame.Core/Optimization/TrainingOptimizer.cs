@@ -1,22 +1,39 @@
+using Flame.Checkpointing;
+using Flame.Distributed;
 using Flame.Model;
-using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Flame.Distributed;
+namespace Flame.Optimization;
 
 /// <summary>
-/// The trainer's AdamW (spec §2) on one rank of a job. Its checkpoint file is TorchSharp's AdamW format for the
-/// whole model whatever the layout, written by rank 0 while the ranks hand it their shares one tensor at a time,
-/// and read back by every rank taking its own share, so a checkpoint moves between world sizes.
+/// The trainer's AdamW (spec §2) on one rank of a job, with the gradient reduction that goes with it (Megatron pairs
+/// its DDP buffers with its optimizer the same way): <see cref="AverageAndClip"/> makes the gradients the global batch's
+/// and clips them, <see cref="Step"/> updates the weights. Its checkpoint file is TorchSharp's AdamW format for the whole
+/// model whatever the layout, written by rank 0 while the ranks hand it their shares one tensor at a time, and read back
+/// by every rank taking its own share, so a checkpoint moves between world sizes.
 /// </summary>
-public abstract class ParallelOptimizer : IDisposable
+public abstract class TrainingOptimizer : IOptimizerState, IDisposable
 {
-    public const string FileName = "optimizer.bin";
+    /// <summary>
+    /// The optimizer for a model already laid out on <paramref name="groups"/>: the distributed optimizer (ZeRO-1) when
+    /// asked for and there is more than one rank, else the replicated one. <paramref name="fused"/>: the update runs
+    /// as libtorch's fused multi-tensor AdamW kernel (<see cref="FusedAdamW"/>).
+    /// </summary>
+    public static TrainingOptimizer Create(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr,
+        bool distributed, bool fused) =>
+        distributed && groups.Layout.World > 1
+            ? new DistributedOptimizer(model, groups, settings, lr, fused)
+            : new ReplicatedOptimizer(model, groups, settings, lr, fused);
 
     public abstract void SetLearningRate(double lr);
     public abstract void ZeroGrad();
-    /// <summary>Updates the parameters from their (already averaged and clipped) gradients.</summary>
+    /// <summary>
+    /// Averages the gradients over the ranks and clips them to the global norm (spec §2, max norm
+    /// <see cref="OptimizerSettings.ClipNorm"/>), which it returns (0-d, on the device; never read here).
+    /// </summary>
+    public abstract Tensor AverageAndClip();
+    /// <summary>Updates the parameters from the gradients <see cref="AverageAndClip"/> left.</summary>
     public abstract void Step();
     /// <summary>The optimizer moments this rank holds, in elements (exp_avg + exp_avg_sq).</summary>
     public abstract long StateElements { get; }
@@ -29,6 +46,12 @@ public abstract class ParallelOptimizer : IDisposable
     /// just loaded into the model after this optimizer was made from the initial weights.
     /// </summary>
     public virtual void StartFresh() { }
+
+    /// <summary>AdamW's update on <paramref name="adam"/>: TorchSharp's loop of ops per parameter, or the fused kernel.</summary>
+    protected static void Update(TorchSharp.Modules.AdamW adam, bool fused)
+    {
+        if (fused) FusedAdamW.Step(adam); else adam.step();
+    }
 
     public void Dispose()
     {
@@ -44,16 +67,23 @@ public abstract class ParallelOptimizer : IDisposable
 /// repeats the same update): the layout without a distributed optimizer, and the only one on a single process.
 /// Expert moments are gathered one tensor at a time to write and sliced to load.
 /// </summary>
-public sealed class ReplicatedOptimizer : ParallelOptimizer
+public sealed class ReplicatedOptimizer : TrainingOptimizer
 {
     readonly TorchSharp.Modules.AdamW _adam;
     readonly ProcessGroups _groups;
     readonly HashSet<nint> _sharded;
+    readonly GradientSync _gradients;
+    readonly double _clipNorm;
+    readonly bool _fused;
 
-    public ReplicatedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr)
+    public ReplicatedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr, bool fused = false)
     {
         _groups = groups;
-        _sharded = Parallelizer.ShardedParameters(model, groups.Layout).Select(p => p.Handle).ToHashSet();
+        _clipNorm = settings.ClipNorm;
+        _fused = fused;
+        var sharded = Parallelizer.ShardedParameters(model, groups.Layout);
+        _sharded = sharded.Select(p => p.Handle).ToHashSet();
+        _gradients = new GradientSync(groups, model.parameters().Where(p => !_sharded.Contains(p.Handle)).Cast<Tensor>().ToList(), sharded);
         _adam = OptimizerFactory.Create(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), settings, lr);
     }
 
@@ -61,7 +91,9 @@ public sealed class ReplicatedOptimizer : ParallelOptimizer
 
     public override void ZeroGrad() => _adam.zero_grad();
 
-    public override void Step() => _adam.step();
+    public override Tensor AverageAndClip() => _gradients.AverageAndClip(_clipNorm);
+
+    public override void Step() => Update(_adam, _fused);
 
     public override long StateElements => States().Sum(s => s.State.exp_avg.numel() + s.State.exp_avg_sq.numel());
 
@@ -98,15 +130,5 @@ public sealed class ReplicatedOptimizer : ParallelOptimizer
     protected override void Dispose(bool disposing)
     {
         if (disposing) _adam.Dispose();
-    }
-}
-
-/// <summary>Rank i of an expert group holds rows [i * E/ep, (i+1) * E/ep) of every stacked expert tensor.</summary>
-static class ExpertShard
-{
-    public static Tensor Of(Tensor full, int index, int ranks)
-    {
-        long local = full.shape[0] / ranks;
-        return full.narrow(0, index * local, local);
     }
 }
