@@ -23,7 +23,7 @@ public class TrainBenchmarkTests
         var result = TrainBenchmark.Run(new TrainBenchmarkOptions(config.ResolveModel(), CPU, config.MicroBatch, config.Sequence,
             Steps: 2, Warmup: 0, Accumulation: config.AccumulationSteps, DataPrefix: config.Data[0], BreakdownSteps: 1, Seed: config.Seed));
         // Same init, same samples (step 0 = samples 0..3 of the shuffled training split), same loss and accumulation.
-        Assert.Equal(trainerLogs[0].LmLoss, result.FirstLoss, 6);
+        Assert.Equal(trainerLogs[0].LmLoss, result.FirstLoss, 1e-5); // two code paths over a loss of ~9: ~10 fp32 ulps
         Assert.Equal(config.Data[0], result.Data);
         Assert.Equal(2, result.Accumulation);
     }
@@ -79,8 +79,8 @@ public class TrainBenchmarkTests
         TrainBenchmarkResult Run(bool fused) => TrainBenchmark.Run(new TrainBenchmarkOptions(TinyModels.Moe, CPU, MicroBatch: 2,
             Sequence: 16, Steps: 3, Warmup: 0, FusedAdamW: fused, LearningRate: 1e-2));
         var (plain, fused) = (Run(false), Run(true));
-        Assert.Equal(plain.FirstLoss, fused.FirstLoss);
-        Assert.Equal(plain.FinalLoss, fused.FinalLoss, 4);
+        Assert.Equal(plain.FirstLoss, fused.FirstLoss); // exact: before any step the two runs are the same computation
+        Assert.Equal(plain.FinalLoss, fused.FinalLoss, 1e-4); // fused AdamW reorders the update's fp32 ops (FusedAdamWTests: weights within 5e-6)
         Assert.True(fused.FusedAdamW);
     }
 

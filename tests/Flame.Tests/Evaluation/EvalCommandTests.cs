@@ -171,8 +171,8 @@ public class EvalCommandTests
             "--seq", "8", "--batches", "2", "--batch-size", "2", "--device", "cpu", "--json");
         Assert.True(code == 0, err);
         var result = JsonDocument.Parse(output).RootElement;
-        Assert.Equal(8320, result.GetProperty("perplexity").GetDouble(), 1);
-        Assert.Equal(Math.Log(8320), result.GetProperty("loss").GetDouble(), 5);
+        Assert.Equal(8320, result.GetProperty("perplexity").GetDouble(), 1e-1);
+        Assert.Equal(Math.Log(8320), result.GetProperty("loss").GetDouble(), 1e-5);
         Assert.Equal(32, result.GetProperty("tokens").GetInt64());
         Assert.Equal("valid", result.GetProperty("split").GetString());
         Assert.True(File.Exists(dir.File("run/eval/perplexity.json")));
@@ -215,7 +215,7 @@ public class EvalCommandTests
         var result = JsonDocument.Parse(output).RootElement;
         Assert.Equal(16, result.GetProperty("sequence").GetInt32());
         Assert.Equal(3, result.GetProperty("checkpoint_step").GetInt64());
-        Assert.Equal(logged, result.GetProperty("loss").GetDouble(), 4);
-        Assert.Equal(1.0, result.GetProperty("perplexity").GetDouble() / Math.Exp(logged), 5);
+        Assert.Equal(logged, result.GetProperty("loss").GetDouble(), 1e-4); // eval's batches vs the trainer's validation: fp32 rounding of a loss of ~9
+        Assert.Equal(1.0, result.GetProperty("perplexity").GetDouble() / Math.Exp(logged), 1e-5);
     }
 }

@@ -27,7 +27,7 @@ public class ScoringTests
         };
         var scored = scorer.Score(requests);
         for (int i = 0; i < requests.Length; i++)
-            Assert.Equal(-requests[i].Continuation.Length * Math.Log(8320), scored.Results[i].Value, 4);
+            Assert.Equal(-requests[i].Continuation.Length * Math.Log(8320), scored.Results[i].Value, 1e-4);
         Assert.True(requests[1].Continuation.Length > requests[0].Continuation.Length);
         Assert.Equal(0, scored.Truncated);
     }
@@ -40,9 +40,9 @@ public class ScoringTests
         double logZ = Math.Log(Enumerable.Range(0, 8320).Sum(v => Math.Exp(Logit(v))));
         var scorer = new LoglikelihoodScorer(model, CPU, batchSize: 2);
         var scored = scorer.Score([new TokenizedRequest([5, 9, 11], [3, 4]), new TokenizedRequest([1], [42, 42])]);
-        Assert.Equal(Logit(3) + Logit(4) - 2 * logZ, scored.Results[0].Value, 3);
+        Assert.Equal(Logit(3) + Logit(4) - 2 * logZ, scored.Results[0].Value, 1e-3);
         Assert.False(scored.Results[0].IsGreedy);
-        Assert.Equal(2 * (5.0 - logZ), scored.Results[1].Value, 3);
+        Assert.Equal(2 * (5.0 - logZ), scored.Results[1].Value, 1e-3);
         Assert.True(scored.Results[1].IsGreedy);
     }
 
@@ -60,13 +60,14 @@ public class ScoringTests
         };
         var one = new LoglikelihoodScorer(model, CPU, 1).Score(requests).Results;
         var three = new LoglikelihoodScorer(model, CPU, 3).Score(requests).Results;
-        for (int i = 0; i < requests.Length; i++) Assert.Equal(one[i].Value, three[i].Value, 4);
+        // Batches of 1 and 3 (other GEMM shapes, padding): sums of a few fp32 log-probabilities of ~-10 each agree to ~1e-5.
+        for (int i = 0; i < requests.Length; i++) Assert.Equal(one[i].Value, three[i].Value, 1e-4);
 
         // By hand for request 0: one forward over context + continuation minus the last token, continuation read off the last positions.
         using var noGrad = no_grad();
         var logProbs = model.forward(tensor(new long[] { 1, 2, 3, 4, 5, 6, 7, 8 }).unsqueeze(0)).Logits.log_softmax(-1);
         double expected = logProbs[0, 6, 8].item<float>() + logProbs[0, 7, 9].item<float>();
-        Assert.Equal(expected, one[0].Value, 4);
+        Assert.Equal(expected, one[0].Value, 1e-4); // another forward (unpadded, alone): fp32 rounding, as above
     }
 
     [Fact]
@@ -94,7 +95,7 @@ public class ScoringTests
         var window = Enumerable.Range(17, 14).Select(t => (long)t).Concat([40L, 41L]).ToArray();
         var logProbs = model.forward(tensor(window).unsqueeze(0)).Logits.log_softmax(-1);
         double expected = logProbs[0, 13, 40].item<float>() + logProbs[0, 14, 41].item<float>() + logProbs[0, 15, 42].item<float>();
-        Assert.Equal(expected, scored.Results[0].Value, 4);
+        Assert.Equal(expected, scored.Results[0].Value, 1e-4); // a batch of 2 with padding vs this forward alone: fp32 rounding
     }
 
     [Fact]

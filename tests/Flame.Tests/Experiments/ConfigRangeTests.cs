@@ -32,7 +32,7 @@ public class ConfigRangeTests
     [InlineData("model.init_std=0", "init_std = 0: out of range; allowed: a finite number > 0")]
     [InlineData("model.rope_base=-10000", "rope_base = -10000: out of range; allowed: a finite number > 0")]
     [InlineData("model.norm_eps=0", "norm_eps = 0: out of range; allowed: a finite number > 0")]
-    public void A_number_outside_its_range_is_refused_naming_the_key_the_value_and_the_range(string assignment, string expected)
+    public void ANumberOutsideItsRangeIsRefusedNamingTheKeyTheValueAndTheRange(string assignment, string expected)
     {
         var message = Refusal(assignment);
         Assert.Contains(expected, message);
@@ -43,7 +43,7 @@ public class ConfigRangeTests
     [InlineData("optimizer.eps=NaN", "optimizer.eps = NaN: out of range")]
     [InlineData("schedule.max_lr=Infinity", "schedule.max_lr = Infinity: out of range")]
     [InlineData("model.init_std=NaN", "init_std = NaN: out of range")]
-    public void NaN_and_infinity_are_refused_from_the_command_line(string assignment, string expected) =>
+    public void NaNAndInfinityAreRefusedFromTheCommandLine(string assignment, string expected) =>
         Assert.Contains(expected, Refusal(assignment));
 
     [Theory]
@@ -51,14 +51,14 @@ public class ConfigRangeTests
     [InlineData("[optimizer]\nclip_grad = -inf\n", "optimizer.clip_grad = -Infinity: out of range; allowed: a finite number > 0")]
     [InlineData("[training]\nflop_budget = inf\n", "training.flop_budget = Infinity: out of range; allowed: a finite number >= 0")]
     [InlineData("[model]\nrope_base = +inf\n", "rope_base = Infinity: out of range; allowed: a finite number > 0")]
-    public void TOML_nan_and_inf_literals_are_refused(string toml, string expected)
+    public void TomlNanAndInfLiteralsAreRefused(string toml, string expected)
     {
         using var dir = new TempFolder();
         Assert.Contains(expected, FileRefusal(dir, toml));
     }
 
     [Fact]
-    public void Every_numeric_key_outside_the_model_has_a_range()
+    public void EveryNumericKeyOutsideTheModelHasARange()
     {
         var numeric = ExperimentKeys.All.Where(k => k.Kind is ConfigValueKind.Integer or ConfigValueKind.Real && k.Section != "model");
         Assert.All(numeric, k => Assert.NotNull(ConfigRanges.Of(k.Name)));
@@ -66,7 +66,7 @@ public class ConfigRangeTests
     }
 
     [Fact]
-    public void A_flop_budget_whose_iterations_cannot_be_indexed_is_refused_with_the_numbers()
+    public void AFlopBudgetWhoseIterationsCannotBeIndexedIsRefusedWithTheNumbers()
     {
         // flame-moe-38m: N = 2*50304*256 + ... ; 1e40 FLOPs / (6 N x 16 x 256 tokens) is ~1e25 iterations, far beyond a long.
         var message = Refusal("model.preset=flame-moe-38m", "training.flop_budget=1e40");
@@ -74,12 +74,12 @@ public class ConfigRangeTests
     }
 
     [Fact]
-    public void Iterations_beyond_what_a_training_stream_can_index_are_refused() =>
+    public void IterationsBeyondWhatATrainingStreamCanIndexAreRefused() =>
         Assert.Equal("training.iterations 1000000000000 x training.global_batch 16 = 1.6E+13 samples, more than the 2,147,483,591 a training stream can index",
             Refusal("training.iterations=1000000000000"));
 
     [Fact]
-    public void A_duplicate_key_is_an_error_naming_the_key_and_the_file()
+    public void ADuplicateKeyIsAnErrorNamingTheKeyAndTheFile()
     {
         using var dir = new TempFolder();
         var message = FileRefusal(dir, "[optimizer]\nclip_grad = 1.0\nweight_decay = 0.1\nclip_grad = 0.5\n");
@@ -88,7 +88,7 @@ public class ConfigRangeTests
     }
 
     [Fact]
-    public void A_duplicate_section_is_an_error_naming_the_section_and_the_file()
+    public void ADuplicateSectionIsAnErrorNamingTheSectionAndTheFile()
     {
         using var dir = new TempFolder();
         var message = FileRefusal(dir, "[training]\niterations = 5\n[optimizer]\neps = 1e-8\n[training]\nseed = 3\n");
@@ -97,7 +97,7 @@ public class ConfigRangeTests
     }
 
     [Fact]
-    public void Samples_that_need_more_epochs_than_a_stream_can_index_are_named_not_allocated()
+    public void SamplesThatNeedMoreEpochsThanAStreamCanIndexAreNamedNotAllocated()
     {
         using var dir = new TempFolder();
         var prefix = Flame.Tests.Training.TrainerTests.WriteCorpus(dir); // 60 documents of 41 tokens

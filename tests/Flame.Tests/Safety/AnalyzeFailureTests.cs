@@ -8,7 +8,7 @@ namespace Flame.Tests.Safety;
 public class AnalyzeFailureTests
 {
     [Fact]
-    public void Analyze_exits_non_zero_when_nothing_at_all_could_be_read()
+    public void AnalyzeExitsNonZeroWhenNothingAtAllCouldBeRead()
     {
         using var dir = new TempFolder();
         var traces = dir.File("traces");

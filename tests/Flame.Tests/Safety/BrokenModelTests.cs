@@ -17,7 +17,7 @@ public class BrokenModelTests
     }
 
     [Fact]
-    public void A_diverging_run_writes_only_finite_checkpoints_and_names_the_last_good_one()
+    public void ADivergingRunWritesOnlyFiniteCheckpointsAndNamesTheLastGoodOne()
     {
         using var dir = new TempFolder();
         var prefix = TrainerTests.WriteCorpus(dir);
@@ -51,7 +51,7 @@ public class BrokenModelTests
     }
 
     [Fact]
-    public void A_non_finite_validation_loss_stops_the_run_before_the_next_checkpoint()
+    public void ANonFiniteValidationLossStopsTheRunBeforeTheNextCheckpoint()
     {
         using var dir = new TempFolder();
         var prefix = TrainerTests.WriteCorpus(dir);
@@ -69,7 +69,7 @@ public class BrokenModelTests
     }
 
     [Fact]
-    public void A_model_that_cannot_fit_in_memory_is_refused_with_the_estimate_before_it_allocates()
+    public void AModelThatCannotFitInMemoryIsRefusedWithTheEstimateBeforeItAllocates()
     {
         using var dir = new TempFolder();
         var prefix = TrainerTests.WriteCorpus(dir);
@@ -100,7 +100,7 @@ public class BrokenModelTests
     }
 
     [Fact]
-    public void The_finite_check_names_what_is_not_finite_and_passes_a_finite_step()
+    public void TheFiniteCheckNamesWhatIsNotFiniteAndPassesAFiniteStep()
     {
         using var dir = new TempFolder();
         var store = new CheckpointStore(dir.Path);

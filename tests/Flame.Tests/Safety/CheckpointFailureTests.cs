@@ -18,7 +18,7 @@ public class CheckpointFailureTests
     static int ExitCodeOf(Exception e) => TopLevelHandler.Report(e, new StringWriter(), []);
 
     [Fact]
-    public void Disk_full_while_checkpointing_removes_the_partial_checkpoint_and_says_how_much_space_is_needed()
+    public void DiskFullWhileCheckpointingRemovesThePartialCheckpointAndSaysHowMuchSpaceIsNeeded()
     {
         using var dir = new TempFolder();
         var store = new CheckpointStore(dir.Path);
@@ -43,7 +43,7 @@ public class CheckpointFailureTests
     }
 
     [Fact]
-    public void A_checkpoint_whose_model_json_disagrees_with_model_bin_is_named()
+    public void ACheckpointWhoseModelJsonDisagreesWithModelBinIsNamed()
     {
         using var dir = new TempFolder();
         using var model = new FlameModel(TinyModels.Moe);
@@ -71,7 +71,7 @@ public class CheckpointFailureTests
     }
 
     [Fact]
-    public void A_billion_experts_in_an_imported_config_is_refused_before_allocating()
+    public void ABillionExpertsInAnImportedConfigIsRefusedBeforeAllocating()
     {
         using var dir = new TempFolder();
         var hf = ExportTinyMoe(dir, c => c["num_experts"] = 1_000_000_000);
@@ -86,7 +86,7 @@ public class CheckpointFailureTests
     }
 
     [Fact]
-    public void Num_experts_written_as_1e9_is_not_an_integer()
+    public void NumExpertsWrittenAs1e9IsNotAnInteger()
     {
         using var dir = new TempFolder();
         var hf = ExportTinyMoe(dir, c => c["num_experts"] = JsonNode.Parse("1e9"));
@@ -97,7 +97,7 @@ public class CheckpointFailureTests
     }
 
     [Fact]
-    public void Trace_names_a_checkpoint_it_skips_because_it_fails_its_hash()
+    public void TraceNamesACheckpointItSkipsBecauseItFailsItsHash()
     {
         using var dir = new TempFolder();
         var run = TinyCheckpoints.Create(dir.File("run"), TinyModels.Moe, step: 2);

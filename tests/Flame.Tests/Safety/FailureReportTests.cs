@@ -21,7 +21,7 @@ public class FailureReportTests
     }
 
     [Fact]
-    public void A_user_error_is_its_message_on_one_line_with_exit_2()
+    public void AUserErrorIsItsMessageOnOneLineWithExit2()
     {
         var (code, err) = Report(new UserError("config.toml: model.experts must be positive"));
         Assert.Equal(2, code);
@@ -29,7 +29,7 @@ public class FailureReportTests
     }
 
     [Fact]
-    public void A_real_disk_full_write_is_one_line_with_exit_1()
+    public void ARealDiskFullWriteIsOneLineWithExit1()
     {
         // /dev/full answers every write with ENOSPC, as a full disk does.
         var e = File.Exists("/dev/full") ? Caught(() => File.WriteAllBytes("/dev/full", new byte[1 << 16])) : IoFailure.DiskFull("/dev/full");
@@ -42,7 +42,7 @@ public class FailureReportTests
     }
 
     [Fact]
-    public void A_real_permission_denied_is_one_line_with_exit_1()
+    public void ARealPermissionDeniedIsOneLineWithExit1()
     {
         // /sys refuses new files even to root; elsewhere a read-only file stands in.
         var e = Caught(() => File.WriteAllText("/sys/flame-permission-test", "x"));
@@ -54,7 +54,7 @@ public class FailureReportTests
     }
 
     [Fact]
-    public void A_file_where_a_folder_is_needed_is_named_with_exit_2()
+    public void AFileWhereAFolderIsNeededIsNamedWithExit2()
     {
         using var dir = new TempFolder();
         File.WriteAllText(dir.File("afile"), "x");
@@ -65,7 +65,7 @@ public class FailureReportTests
     }
 
     [Fact]
-    public void A_folder_where_a_file_is_needed_is_named_with_exit_2()
+    public void AFolderWhereAFileIsNeededIsNamedWithExit2()
     {
         using var dir = new TempFolder();
         Directory.CreateDirectory(dir.File("adir"));
@@ -76,7 +76,7 @@ public class FailureReportTests
     }
 
     [Fact]
-    public void An_unexpected_exception_is_one_line_and_its_stack_trace_goes_to_a_crash_log()
+    public void AnUnexpectedExceptionIsOneLineAndItsStackTraceGoesToACrashLog()
     {
         using var dir = new TempFolder();
         var before = Environment.GetEnvironmentVariable("FLAME_CRASH_DIR");
@@ -92,13 +92,13 @@ public class FailureReportTests
             Assert.Contains(log, err);
             var text = File.ReadAllText(log);
             Assert.Contains("flame train --out r", text);
-            Assert.Contains(nameof(An_unexpected_exception_is_one_line_and_its_stack_trace_goes_to_a_crash_log), text); // the stack trace
+            Assert.Contains(nameof(AnUnexpectedExceptionIsOneLineAndItsStackTraceGoesToACrashLog), text); // the stack trace
         }
         finally { Environment.SetEnvironmentVariable("FLAME_CRASH_DIR", before); }
     }
 
     [Fact]
-    public void FLAME_DEBUG_prints_the_stack_trace_after_the_line()
+    public void FlameDebugPrintsTheStackTraceAfterTheLine()
     {
         var before = Environment.GetEnvironmentVariable("FLAME_DEBUG");
         Environment.SetEnvironmentVariable("FLAME_DEBUG", "1");
@@ -108,7 +108,7 @@ public class FailureReportTests
             Assert.Equal(2, code);
             var lines = err.Split('\n');
             Assert.Equal("error: bad --seq", lines[0].TrimEnd());
-            Assert.Contains(nameof(FLAME_DEBUG_prints_the_stack_trace_after_the_line), err);
+            Assert.Contains(nameof(FlameDebugPrintsTheStackTraceAfterTheLine), err);
         }
         finally { Environment.SetEnvironmentVariable("FLAME_DEBUG", before); }
     }

@@ -3,7 +3,7 @@ namespace Flame.Tests.Safety;
 public class FolderSnapshotTests
 {
     [Fact]
-    public void Added_removed_and_changed_files_are_reported_and_allowed_paths_left_out()
+    public void AddedRemovedAndChangedFilesAreReportedAndAllowedPathsLeftOut()
     {
         using var folder = new Data.TempFolder();
         File.WriteAllText(folder.File("keep.txt"), "a");

@@ -10,7 +10,7 @@ namespace Flame.Tests.Safety;
 public class MpiFailureTests
 {
     [Fact]
-    public async Task A_failing_two_rank_train_under_quiet_mpirun_is_one_line_with_exit_2()
+    public async Task AFailingTwoRankTrainUnderQuietMpirunIsOneLineWithExit2()
     {
         var mpirun = new[] { "/usr/bin/mpirun", "/usr/local/bin/mpirun" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("mpirun not found: install OpenMPI (apt-get install openmpi-bin); scripts/test.sh does it as root");

@@ -31,7 +31,7 @@ public class OneLineFailureTests
     static string Corpus(TempFolder dir) => CorpusFiles.Jsonl(dir, "c.jsonl", CorpusFiles.Doc("The jury said."), CorpusFiles.Doc("It rained."));
 
     [Fact]
-    public void Prepare_with_an_empty_output_is_refused()
+    public void PrepareWithAnEmptyOutputIsRefused()
     {
         using var dir = new TempFolder();
         var err = Fails(dir, 2, "data", "prepare", "--input", Corpus(dir), "--output", "");
@@ -39,7 +39,7 @@ public class OneLineFailureTests
     }
 
     [Fact]
-    public void Prepare_with_a_folder_name_as_output_is_refused()
+    public void PrepareWithAFolderNameAsOutputIsRefused()
     {
         using var dir = new TempFolder();
         var err = Fails(dir, 2, "data", "prepare", "--input", Corpus(dir), "--output", dir.Path + "/");
@@ -47,7 +47,7 @@ public class OneLineFailureTests
     }
 
     [Fact]
-    public void Prepare_under_a_file_names_the_file()
+    public void PrepareUnderAFileNamesTheFile()
     {
         using var dir = new TempFolder();
         File.WriteAllText(dir.File("afile"), "x");
@@ -56,7 +56,7 @@ public class OneLineFailureTests
     }
 
     [Fact]
-    public void Prepare_onto_a_folder_named_like_the_data_file_is_refused()
+    public void PrepareOntoAFolderNamedLikeTheDataFileIsRefused()
     {
         using var dir = new TempFolder();
         Directory.CreateDirectory(dir.File("ds.bin"));
@@ -65,7 +65,7 @@ public class OneLineFailureTests
     }
 
     [Fact]
-    public void Prepare_into_a_read_only_place_is_permission_denied_with_exit_1()
+    public void PrepareIntoAReadOnlyPlaceIsPermissionDeniedWithExit1()
     {
         using var dir = new TempFolder();
         var err = Fails(dir, 1, "data", "prepare", "--input", Corpus(dir), "--output", "/sys/flame-test-ds");
@@ -74,7 +74,7 @@ public class OneLineFailureTests
     }
 
     [Fact]
-    public void Train_with_out_under_a_file_names_the_file()
+    public void TrainWithOutUnderAFileNamesTheFile()
     {
         using var dir = new TempFolder();
         File.WriteAllText(dir.File("afile"), "x");
@@ -83,7 +83,7 @@ public class OneLineFailureTests
     }
 
     [Fact]
-    public void Stdin_or_an_unknown_extension_without_format_is_refused()
+    public void StdinOrAnUnknownExtensionWithoutFormatIsRefused()
     {
         using var dir = new TempFolder();
         var err = Fails(dir, 2, "data", "prepare", "--input", "/dev/stdin", "--output", dir.File("ds"));
@@ -95,7 +95,7 @@ public class OneLineFailureTests
     }
 
     [Fact]
-    public void An_unknown_extension_with_format_jsonl_is_read_as_jsonl()
+    public void AnUnknownExtensionWithFormatJsonlIsReadAsJsonl()
     {
         using var dir = new TempFolder();
         File.WriteAllText(dir.File("corpus.dat"), CorpusFiles.Doc("piped JSON lines") + "\n" + CorpusFiles.Doc("second") + "\n");
@@ -106,7 +106,7 @@ public class OneLineFailureTests
     }
 
     [Fact]
-    public void A_utf8_byte_order_mark_before_jsonl_is_accepted()
+    public void AUtf8ByteOrderMarkBeforeJsonlIsAccepted()
     {
         using var dir = new TempFolder();
         var path = dir.File("bom.jsonl");
@@ -118,7 +118,7 @@ public class OneLineFailureTests
     }
 
     [Fact]
-    public void Empty_documents_are_skipped_and_counted_and_malformed_records_still_stop()
+    public void EmptyDocumentsAreSkippedAndCountedAndMalformedRecordsStillStop()
     {
         using var dir = new TempFolder();
         var input = CorpusFiles.Jsonl(dir, "e.jsonl", CorpusFiles.Doc("fine"), CorpusFiles.Doc(""), CorpusFiles.Doc(" \n "), CorpusFiles.Doc("also fine"));
@@ -131,7 +131,7 @@ public class OneLineFailureTests
     }
 
     [Fact]
-    public void A_tokenizer_with_an_empty_added_token_is_refused_at_load()
+    public void ATokenizerWithAnEmptyAddedTokenIsRefusedAtLoad()
     {
         using var dir = new TempFolder();
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(global::Flame.Data.DemoAssets.TokenizerPath()))!;
@@ -145,7 +145,7 @@ public class OneLineFailureTests
     [InlineData(IndexedDType.Int32, -5L)]
     [InlineData(IndexedDType.Int64, 1L << 33)]
     [InlineData(IndexedDType.Int64, -1L)]
-    public void A_dataset_with_a_negative_or_int64_token_id_is_named(IndexedDType dtype, long id)
+    public void ADatasetWithANegativeOrInt64TokenIdIsNamed(IndexedDType dtype, long id)
     {
         using var dir = new TempFolder();
         using (var writer = new IndexedDatasetWriter(dir.File("ds"), dtype))

@@ -53,8 +53,12 @@ public class ShardClippingTests
         using var norm = GradientClipping.ClipGlobalNorm([a, b], 1.0);
         var (zero, shardNorm) = Clip(Rank0, Rank1, 1.0);
         var (one, _) = Clip(Rank1, Rank0, 1.0);
-        Assert.Equal(norm.item<float>(), shardNorm);
-        Assert.Equal(a.grad!.data<float>().ToArray(), zero);
-        Assert.Equal(b.grad!.data<float>()[0], one[0]);
+        // Two implementations (one norm over whole tensors, one from blocks' squares summed across ranks): equal in value, to
+        // fp32 rounding (1e-6 relative, ~10 ulps); these integer inputs happen to make them exact, which a test need not rely on.
+        Assert.Equal(norm.item<float>(), shardNorm, 1e-6 * 5);
+        var whole = a.grad!.data<float>().ToArray();
+        for (int i = 0; i < whole.Length; i++) Assert.Equal(whole[i], zero[i], 1e-6);
+        Assert.Equal(b.grad!.data<float>()[0], one[0], 1e-6);
+        Assert.True(one[0] < 0.81f, $"{one[0]}");   // it did clip: 4 became 0.8
     }
 }
