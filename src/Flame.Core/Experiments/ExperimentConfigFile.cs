@@ -11,7 +11,7 @@ namespace Flame.Experiments;
 /// </summary>
 public static class ExperimentConfigFile
 {
-    public const string ResolvedFileName = "config.toml";
+    public const string ResolvedFileName = Output.RunFiles.Name.ConfigToml;
 
     /// <param name="path">a TOML file, or null for the defaults (the demo experiment).</param>
     /// <param name="overrides">`section.key=value` assignments applied after the file.</param>
@@ -125,7 +125,7 @@ public static class ExperimentConfigFile
     public static void WriteResolved(string runDirectory, ExperimentConfig config)
     {
         Directory.CreateDirectory(runDirectory);
-        var path = Path.Combine(runDirectory, ResolvedFileName);
+        var path = Output.RunFiles.ConfigToml(runDirectory);
         Output.OutputFiles.WriteText(path, ToToml(config));
     }
 }

@@ -44,7 +44,7 @@ public static class ResumePolicy
     {
         Output.RunFolder.RequireResumable(runDirectory);
         var point = ResumePoint.Find(runDirectory);
-        var savedPath = Path.Combine(runDirectory, ExperimentConfigFile.ResolvedFileName);
+        var savedPath = Output.RunFiles.ConfigToml(runDirectory);
         if (!File.Exists(savedPath))
         {
             var given = ExperimentConfigFile.Load(configPath, overrides);
@@ -87,5 +87,5 @@ public static class ResumePolicy
     /// <summary>The saved data is the demo corpus Flame prepared in this run folder (ExperimentRunner.PrepareData).</summary>
     static bool IsDemoData(ExperimentConfig saved, string runDirectory) =>
         saved.Training is { Tokenizer: "demo", Data: [var prefix] }
-        && Path.GetFullPath(prefix) == Path.GetFullPath(Data.DemoDataset.PrefixIn(Path.Combine(runDirectory, "data")));
+        && Path.GetFullPath(prefix) == Path.GetFullPath(Data.DemoDataset.PrefixIn(Output.RunFiles.Data(runDirectory)));
 }

@@ -43,9 +43,9 @@ public static class TraceCapture
         if (checkpoints.Count == 0) throw new UserError($"{runDirectory}: no valid checkpoint to trace (train first: flame train --out {runDirectory})");
         var config = RunTrainingConfig.Read(runDirectory);
         var data = options.Data ?? config?.Data
-            ?? throw new UserError($"{runDirectory}: no config.json to take the data path from; give --data PREFIX");
+            ?? throw new UserError($"{runDirectory}: no {Output.RunFiles.Name.ConfigJson} to take the data path from; give --data PREFIX");
         data = RunTrainingConfig.ResolveData(data, runDirectory);
-        int sequence = options.Sequence ?? config?.Sequence ?? throw new UserError($"{runDirectory}: no config.json; give --seq");
+        int sequence = options.Sequence ?? config?.Sequence ?? throw new UserError($"{runDirectory}: no {Output.RunFiles.Name.ConfigJson}; give --seq");
         long seed = options.Seed ?? config?.Seed ?? 1234;
         var model = ModelConfigJson.Read(checkpoints[^1].Folder);
         if (!model.IsMoe) throw new UserError($"{runDirectory}: model '{model.Name}' has no MoE layer, so there is no routing to trace");
@@ -57,7 +57,7 @@ public static class TraceCapture
         if (samples == 0) throw new UserError($"{string.Join(' ', data)}: the {options.Split} split has no sample of {sequence} tokens");
         var moeLayers = Enumerable.Range(0, model.Layers).Where(model.IsMoeLayer).ToList();
 
-        var output = options.Output ?? Path.Combine(runDirectory, "traces");
+        var output = options.Output ?? Output.RunFiles.Traces(runDirectory);
         var manifest = new TraceManifest
         {
             Model = model.Name, Experts = model.Experts, TopK = model.TopK, VocabSize = model.VocabSize,
