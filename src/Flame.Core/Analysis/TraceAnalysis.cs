@@ -35,7 +35,7 @@ public static class TraceAnalysis
         if (options.Plots)
         {
             onProgress?.Invoke("drawing plots");
-            Reporting.AnalysisPlots.Write(result);
+            AnalysisPlots.Write(result);
         }
         return result;
     }

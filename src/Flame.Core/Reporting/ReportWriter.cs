@@ -5,6 +5,7 @@ using System.Text.Json;
 using Flame.Analysis;
 using Flame.Model;
 using Flame.Output;
+using Flame.Plots;
 using Flame.Reporting.Plots;
 using Flame.Training;
 using Tomlyn;

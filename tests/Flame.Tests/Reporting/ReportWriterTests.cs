@@ -1,5 +1,6 @@
 using Flame.Analysis;
 using Flame.Experiments;
+using Flame.Plots;
 using Flame.Reporting;
 using Flame.Reporting.Plots;
 using Flame.Tests.Data;

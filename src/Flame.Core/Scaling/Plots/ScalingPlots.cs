@@ -1,3 +1,4 @@
+using Flame.Plots;
 using ScottPlot;
 
 namespace Flame.Scaling.Plots;
@@ -12,10 +13,10 @@ public static class ScalingPlots
     {
         if (runs.Count == 0) throw new UserError("no runs to plot");
         var files = new List<string>();
-        if (approach2.Fitted) files.AddRange(PlotFiles.Save(IsoFlopCurvesPlot.Build(runs, approach2), directory, IsoFlopCurvesPlot.FileName));
+        if (approach2.Fitted) files.AddRange(PlotFiles.Save(IsoFlopCurvesPlot.Build(runs, approach2), Path.Combine(directory, IsoFlopCurvesPlot.FileName), PlotStyle.Width, PlotStyle.Height));
         if (approach3 is not null)
-            files.AddRange(PlotFiles.Save(LossContourPlot.Build(runs, approach3, approach2), directory, LossContourPlot.FileName));
-        files.AddRange(PlotFiles.Save(OptimalParamsPlot.Build(approach2, approach3), directory, OptimalParamsPlot.FileName));
+            files.AddRange(PlotFiles.Save(LossContourPlot.Build(runs, approach3, approach2), Path.Combine(directory, LossContourPlot.FileName), PlotStyle.Width, PlotStyle.Height));
+        files.AddRange(PlotFiles.Save(OptimalParamsPlot.Build(approach2, approach3), Path.Combine(directory, OptimalParamsPlot.FileName), PlotStyle.Width, PlotStyle.Height));
         return files;
     }
 }
