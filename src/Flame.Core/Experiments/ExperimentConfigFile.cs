@@ -50,8 +50,8 @@ public static class ExperimentConfigFile
         try
         {
             var text = File.ReadAllText(path);
-            // TOML forbids a key or table defined twice, but deserializing to a table keeps the last one (issue 15: a
-            // silent override); the syntax tree's semantic validation reports them, with every other error.
+            // TOML forbids a key or table defined twice, but deserializing to a table keeps the last one (a silent
+            // override); the syntax tree's semantic validation reports them, with every other error.
             var syntax = Tomlyn.Parsing.SyntaxParser.Parse(text, path, validate: true);
             if (syntax.Diagnostics.FirstOrDefault(d => d.Kind == Tomlyn.Syntax.DiagnosticMessageKind.Error) is { } error)
                 throw new UserError($"{path}: not valid TOML: line {error.Span.Start.Line + 1}: {error.Message.Split('\n')[0]}");

@@ -3,7 +3,7 @@ using Flame.Training;
 namespace Flame.Experiments;
 
 /// <summary>
-/// What `flame run|train --resume` continues (issue 15, "Resume means resume"): the experiment saved in the run
+/// What `flame run|train --resume` continues: the experiment saved in the run
 /// folder's config.toml. A CONFIG file or --set given with --resume may change only what cannot change what was
 /// already computed; anything else is refused in one line naming each changed key, before any file is written.
 /// </summary>

@@ -4,7 +4,7 @@ using ScottPlot;
 namespace Flame.Scaling.Plots;
 
 /// <summary>
-/// The study's three figures (issue #6 item 7) as PNG and SVG in one folder: IsoFLOP curves, the fitted law's
+/// The scaling study's three figures as PNG and SVG in one folder: IsoFLOP curves, the fitted law's
 /// loss contours and N_opt against C. Figures needing Approach 3 (or Approach 2's profiles) are left out when it could not be fitted.
 /// </summary>
 public static class ScalingPlots
