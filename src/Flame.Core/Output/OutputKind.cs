@@ -47,5 +47,5 @@ public sealed record OutputKind(string Name, IReadOnlyList<string> Owns, Func<st
                   && File.ReadLines(Directory.EnumerateFiles(Path.Combine(folder, "runs"), "*.toml").First()).FirstOrDefault()?.StartsWith("# IsoFLOP run") == true);
 
     /// <summary>`flame analyze bench`'s synthetic traces, removed afterwards unless --keep.</summary>
-    public static readonly OutputKind AnalysisBench = new("analysis-bench", ["samples", "actives", "manifest.json", "analysis"], _ => false);
+    public static readonly OutputKind AnalysisBench = new("analysis-bench", ["samples", "actives", "manifest.json", RunFiles.Name.Analysis], _ => false);
 }
