@@ -8,7 +8,7 @@ public sealed class CsvTable(params string[] header)
 {
     readonly StringBuilder _text = new StringBuilder().AppendLine(string.Join(',', header.Select(Quote)));
 
-    public void Add(params object[] cells) =>
+    public void Add(params object?[] cells) =>
         _text.AppendLine(string.Join(',', cells.Select(c => Quote(c switch
         {
             double d => d.ToString("R", CultureInfo.InvariantCulture),

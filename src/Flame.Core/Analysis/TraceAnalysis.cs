@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Flame.Data.Tokenization;
+using Flame.Output;
 using Flame.Tracing;
 using Flame.Training;
 using Flame.Checkpointing;
@@ -21,11 +22,11 @@ public static class TraceAnalysis
         if (!Directory.Exists(runOrTraceFolder)) throw new UserError($"{runOrTraceFolder}: no such run or trace folder");
         // A run folder holds traces/ (and checkpoints/); a bare trace folder holds actives/ itself.
         bool isRun = !Directory.Exists(Path.Combine(runOrTraceFolder, TraceLayout.ActivesFolder))
-            && (Directory.Exists(Path.Combine(runOrTraceFolder, "traces")) || Directory.Exists(Path.Combine(runOrTraceFolder, "checkpoints")));
-        var expected = isRun && Directory.Exists(Path.Combine(runOrTraceFolder, "checkpoints"))
+            && (Directory.Exists(RunFiles.Traces(runOrTraceFolder)) || Directory.Exists(RunFiles.Checkpoints(runOrTraceFolder)));
+        var expected = isRun && Directory.Exists(RunFiles.Checkpoints(runOrTraceFolder))
             ? TrainedCheckpoint.List(runOrTraceFolder).Select(c => c.Step).ToList() : null;
         var folder = TraceFolder.Open(runOrTraceFolder, expected);
-        var output = options.Output ?? (isRun ? Path.Combine(runOrTraceFolder, "analysis") : Path.Combine(folder.Root, "analysis"));
+        var output = options.Output ?? (isRun ? RunFiles.Analysis(runOrTraceFolder) : Path.Combine(folder.Root, RunFiles.Name.Analysis));
         var tokenizer = options.Tokenizer ?? folder.Manifest?.Tokenizer ?? (isRun ? RunTrainingConfig.Tokenizer(runOrTraceFolder) : null);
         var result = Analyze(folder, options with { Tokenizer = tokenizer, Output = output }, onProgress);
         if (result.NothingRead) // empty tables would read as a success
@@ -35,7 +36,7 @@ public static class TraceAnalysis
         if (options.Plots)
         {
             onProgress?.Invoke("drawing plots");
-            Reporting.AnalysisPlots.Write(result);
+            AnalysisPlots.Write(result);
         }
         return result;
     }
@@ -68,7 +69,7 @@ public static class TraceAnalysis
             });
         return new AnalysisResult
         {
-            TraceFolder = folder.Root, Output = options.Output ?? Path.Combine(folder.Root, "analysis"), Experts = experts, TopK = topK,
+            TraceFolder = folder.Root, Output = options.Output ?? Path.Combine(folder.Root, RunFiles.Name.Analysis), Experts = experts, TopK = topK,
             Tokens = folder.Rows, Checkpoints = folder.Checkpoints, SaturationKs = ks, Analyses = analyses,
             Layers = layers.Where(l => l is not null).Select(l => l!).ToList(), Problems = problems,
             TokenText = TokenTexts(options.Tokenizer, problems), Seconds = clock.Elapsed.TotalSeconds, TokenLayers = tokenLayers,

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Flame.Output;
 
 namespace Flame.Checkpointing;
 
@@ -13,8 +14,8 @@ public sealed record CheckpointState(long Step, string ConfigJson, Dictionary<st
 /// </summary>
 public sealed class CheckpointStore(string runDirectory)
 {
-    public const string StateFile = "state.json";
-    public string Root { get; } = Path.Combine(runDirectory, "checkpoints");
+    public const string StateFile = RunFiles.Name.CheckpointState;
+    public string Root { get; } = RunFiles.Checkpoints(runDirectory);
 
     public static string FolderName(long step) => $"iter_{step:D7}";
 

@@ -42,7 +42,7 @@ public sealed record ResumePoint(string Folder, CheckpointState State)
     /// <summary>Every checkpoint folder's files with their sizes and write times: any checkpoint written, removed or touched changes it.</summary>
     static string Stamp(string runDirectory)
     {
-        var root = new DirectoryInfo(Path.Combine(Path.GetFullPath(runDirectory), "checkpoints"));
+        var root = new DirectoryInfo(Output.RunFiles.Checkpoints(Path.GetFullPath(runDirectory)));
         if (!root.Exists) return root.FullName;
         return root.FullName + "\n" + string.Join("\n", root.EnumerateFiles("*", SearchOption.AllDirectories)
             .Select(f => $"{f.FullName} {f.Length} {f.LastWriteTimeUtc.Ticks}").Order(StringComparer.Ordinal));

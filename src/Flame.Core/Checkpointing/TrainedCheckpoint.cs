@@ -3,6 +3,7 @@ using Flame.Distributed;
 using Flame.Model;
 using TorchSharp;
 using static TorchSharp.torch;
+using Flame.Output;
 
 namespace Flame.Checkpointing;
 
@@ -14,7 +15,7 @@ namespace Flame.Checkpointing;
 /// </summary>
 public sealed class TrainedCheckpoint : IDisposable
 {
-    public const string TokenizerFile = "tokenizer.json";
+    public const string TokenizerFile = RunFiles.Name.TokenizerJson;
 
     public required string Folder { get; init; }
     public required long Step { get; init; }
@@ -68,7 +69,7 @@ public sealed class TrainedCheckpoint : IDisposable
         foreach (var dir in new[] { checkpointFolder, run })
         {
             if (File.Exists(Path.Combine(dir, TokenizerFile))) return Path.Combine(dir, TokenizerFile);
-            var named = Path.Combine(dir, "tokenizer.txt");
+            var named = Path.Combine(dir, RunFiles.Name.TokenizerText);
             if (File.Exists(named)) return File.ReadAllText(named).Trim();
         }
         return "demo";
@@ -77,7 +78,7 @@ public sealed class TrainedCheckpoint : IDisposable
     static string Resolve(string path)
     {
         if (File.Exists(Path.Combine(path, ModelConfigJson.FileName))) return path;
-        if (Directory.Exists(Path.Combine(path, "checkpoints")))
+        if (Directory.Exists(RunFiles.Checkpoints(path)))
             return new CheckpointStore(path).Latest()?.Folder
                 ?? throw new UserError($"{path}: the run has no valid checkpoint");
         throw new UserError($"{path}: neither a checkpoint folder (with {ModelConfigJson.FileName}) nor a run folder (with checkpoints/)");

@@ -15,7 +15,7 @@ namespace Flame.Evaluation;
 /// </summary>
 public static class Evaluator
 {
-    public const string FolderName = "eval";
+    public const string FolderName = Output.RunFiles.Name.Eval;
     public const string SummaryFile = "summary.json";
     public const string PerplexityFile = "perplexity.json";
 
@@ -95,7 +95,7 @@ public static class Evaluator
     {
         var full = Path.GetFullPath(checkpointFolder).TrimEnd(Path.DirectorySeparatorChar);
         var parent = Path.GetDirectoryName(full);
-        return parent is not null && Path.GetFileName(parent) == "checkpoints" ? Path.GetDirectoryName(parent) : null;
+        return parent is not null && Output.RunFiles.IsCheckpointsFolder(parent) ? Path.GetDirectoryName(parent) : null;
     }
 
     static bool DatasetExists(string word) =>

@@ -10,7 +10,7 @@ public sealed record RunSettings(IReadOnlyList<string>? Data, int? Sequence, lon
 {
     public static RunSettings Read(string? runDirectory)
     {
-        var path = runDirectory is null ? null : Path.Combine(runDirectory, "config.json");
+        var path = runDirectory is null ? null : Output.RunFiles.ConfigJson(runDirectory);
         if (path is null || !File.Exists(path)) return new(null, null, null);
         try
         {

@@ -14,7 +14,7 @@ public sealed record ConfigRange(string Text, Func<double, bool> Allows)
 }
 
 /// <summary>
-/// Issue 15: every number of an experiment is range-checked when the config is loaded, one line per refusal naming
+/// Every number of an experiment is range-checked when the config is loaded, one line per refusal naming
 /// the key, the value and the range, and no real number may be NaN or infinite (TOML has nan and inf literals).
 /// The model's numbers (model.*) are checked by <see cref="Model.ModelConfig.Validate"/>, which imported and saved
 /// models pass through too; this table covers every other numeric key, and a test requires each to have a range.

@@ -2,7 +2,7 @@ using Flame.Training;
 
 namespace Flame.Experiments;
 
-/// <summary>Which downstream evaluation `flame run` does after training (issue 7's tasks need a data folder).</summary>
+/// <summary>Which downstream evaluation `flame run` does after training (the harness tasks read their examples from a data folder).</summary>
 public sealed record EvaluationSettings
 {
     /// <summary>Task names (arc_easy, arc_challenge, openbookqa, hellaswag, piqa, winogrande); empty = none.</summary>

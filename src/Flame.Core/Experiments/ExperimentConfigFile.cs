@@ -11,7 +11,7 @@ namespace Flame.Experiments;
 /// </summary>
 public static class ExperimentConfigFile
 {
-    public const string ResolvedFileName = "config.toml";
+    public const string ResolvedFileName = Output.RunFiles.Name.ConfigToml;
 
     /// <param name="path">a TOML file, or null for the defaults (the demo experiment).</param>
     /// <param name="overrides">`section.key=value` assignments applied after the file.</param>
@@ -50,8 +50,8 @@ public static class ExperimentConfigFile
         try
         {
             var text = File.ReadAllText(path);
-            // TOML forbids a key or table defined twice, but deserializing to a table keeps the last one (issue 15: a
-            // silent override); the syntax tree's semantic validation reports them, with every other error.
+            // TOML forbids a key or table defined twice, but deserializing to a table keeps the last one (a silent
+            // override); the syntax tree's semantic validation reports them, with every other error.
             var syntax = Tomlyn.Parsing.SyntaxParser.Parse(text, path, validate: true);
             if (syntax.Diagnostics.FirstOrDefault(d => d.Kind == Tomlyn.Syntax.DiagnosticMessageKind.Error) is { } error)
                 throw new UserError($"{path}: not valid TOML: line {error.Span.Start.Line + 1}: {error.Message.Split('\n')[0]}");
@@ -125,7 +125,7 @@ public static class ExperimentConfigFile
     public static void WriteResolved(string runDirectory, ExperimentConfig config)
     {
         Directory.CreateDirectory(runDirectory);
-        var path = Path.Combine(runDirectory, ResolvedFileName);
+        var path = Output.RunFiles.ConfigToml(runDirectory);
         Output.OutputFiles.WriteText(path, ToToml(config));
     }
 }

@@ -28,14 +28,14 @@ public sealed class ExperimentRunner(ExperimentConfig config, string runDirector
         {
             if (Config.Training.Data.Count == 0)
             {
-                var prefix = DemoDataset.EnsurePrepared(Path.Combine(runDirectory, "data"));
+                var prefix = DemoDataset.EnsurePrepared(Output.RunFiles.Data(runDirectory));
                 Config = Config with { Training = Config.Training with { Data = [prefix], Tokenizer = "demo" } };
             }
             ExperimentConfigFile.WriteResolved(runDirectory, Config);
         }
         world.Barrier();
         if (world.Rank != 0 && Config.Training.Data.Count == 0)
-            Config = Config with { Training = Config.Training with { Data = [DemoDataset.EnsurePrepared(Path.Combine(runDirectory, "data"))], Tokenizer = "demo" } };
+            Config = Config with { Training = Config.Training with { Data = [DemoDataset.EnsurePrepared(Output.RunFiles.Data(runDirectory))], Tokenizer = "demo" } };
     }
 
     /// <summary>How this job's ranks divide the work (one rank without a launcher), checked against the model and batch.</summary>

@@ -4,7 +4,7 @@ using Flame.Checkpointing;
 namespace Flame.Experiments;
 
 /// <summary>
-/// What `flame run|train --resume` continues (issue 15, "Resume means resume"): the experiment saved in the run
+/// What `flame run|train --resume` continues: the experiment saved in the run
 /// folder's config.toml. A CONFIG file or --set given with --resume may change only what cannot change what was
 /// already computed; anything else is refused in one line naming each changed key, before any file is written.
 /// </summary>
@@ -45,7 +45,7 @@ public static class ResumePolicy
     {
         Output.RunFolder.RequireResumable(runDirectory);
         var point = ResumePoint.Find(runDirectory);
-        var savedPath = Path.Combine(runDirectory, ExperimentConfigFile.ResolvedFileName);
+        var savedPath = Output.RunFiles.ConfigToml(runDirectory);
         if (!File.Exists(savedPath))
         {
             var given = ExperimentConfigFile.Load(configPath, overrides);
@@ -88,5 +88,5 @@ public static class ResumePolicy
     /// <summary>The saved data is the demo corpus Flame prepared in this run folder (ExperimentRunner.PrepareData).</summary>
     static bool IsDemoData(ExperimentConfig saved, string runDirectory) =>
         saved.Training is { Tokenizer: "demo", Data: [var prefix] }
-        && Path.GetFullPath(prefix) == Path.GetFullPath(Data.DemoDataset.PrefixIn(Path.Combine(runDirectory, "data")));
+        && Path.GetFullPath(prefix) == Path.GetFullPath(Data.DemoDataset.PrefixIn(Output.RunFiles.Data(runDirectory)));
 }

@@ -103,7 +103,7 @@ public static class HfImport
     {
         var source = Path.Combine(modelFolder, HfTokenizerFiles.TokenizerJson);
         if (!File.Exists(source)) return $"{modelFolder} has no {HfTokenizerFiles.TokenizerJson}; commands that open this run will fall back to the demo tokenizer";
-        var target = Path.Combine(runFolder, TrainedCheckpoint.TokenizerFile);
+        var target = Output.RunFiles.TokenizerJson(runFolder);
         Output.OutputFiles.Copy(source, target);
         try
         {

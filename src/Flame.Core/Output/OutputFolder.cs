@@ -4,7 +4,7 @@ namespace Flame.Output;
 public enum FolderOwner { New, Empty, Ours, Foreign }
 
 /// <summary>
-/// The one place the output-folder rule lives (issue 15): a command writes only into a folder that is new, empty
+/// The one place the output-folder rule lives: a command writes only into a folder that is new, empty
 /// or provably its own (our <see cref="OutputMarker"/> of the same kind, or what an older Flame wrote there).
 /// Anything else is one line naming the folder and the ways out; <c>--overwrite</c> removes only the entries the
 /// command itself writes (<see cref="OutputKind.Owns"/>), says which, and keeps everything else.

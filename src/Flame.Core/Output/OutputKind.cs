@@ -7,10 +7,10 @@ namespace Flame.Output;
 public sealed record OutputKind(string Name, IReadOnlyList<string> Owns, Func<string, bool> WrittenBefore)
 {
     /// <summary>A run folder: training, evaluation, traces, analyses and the report (data/ only for the demo corpus).</summary>
-    public static readonly OutputKind Run = new("run",
-        ["checkpoints", "metrics.jsonl", "config.toml", "config.json", "tokenizer.json", "tokenizer.txt", "tensorboard", "eval", "traces", "analysis", "report"],
-        folder => Directory.Exists(Path.Combine(folder, "checkpoints")) && Directory.EnumerateFiles(Path.Combine(folder, "checkpoints"), "state.json", SearchOption.AllDirectories).Any()
-                  || File.Exists(Path.Combine(folder, "config.toml")) && File.Exists(Path.Combine(folder, "metrics.jsonl")));
+    public static readonly OutputKind Run = new("run", RunFiles.Written,
+        folder => Directory.Exists(RunFiles.Checkpoints(folder))
+                  && Directory.EnumerateFiles(RunFiles.Checkpoints(folder), RunFiles.Name.CheckpointState, SearchOption.AllDirectories).Any()
+                  || File.Exists(RunFiles.ConfigToml(folder)) && File.Exists(RunFiles.Metrics(folder)));
 
     /// <summary>Routing traces in the published layout; manifest.json is this platform's own file.</summary>
     public static readonly OutputKind Traces = new("traces", ["samples", "actives", "manifest.json"],
@@ -28,11 +28,18 @@ public sealed record OutputKind(string Name, IReadOnlyList<string> Owns, Func<st
          "saturation.csv", "specialization_top.csv", "specialization_summary.csv", "specialization_evolution.csv", "plots"],
         folder => File.Exists(Path.Combine(folder, "analysis.json")));
 
-    /// <summary>`flame eval --output D`: the scores (Evaluation/Evaluator.cs), the harness-style sample logs, one folder per checkpoint.</summary>
+    /// <summary>
+    /// `flame eval --output D`: the scores (Evaluation/Evaluator.cs), the harness-style sample logs, one folder per checkpoint.
+    /// The task names are Evaluation/Tasks/HarnessTasks.Names, spelled here so that Output depends on nothing above it;
+    /// OutputKindTests checks that the two lists agree.
+    /// </summary>
     public static readonly OutputKind Eval = new("eval",
-        ["summary.json", "perplexity.json", .. Evaluation.Tasks.HarnessTasks.Names.SelectMany(task => new[] { $"{task}.json", $"samples_{task}.jsonl" }), "iter_*"],
+        ["summary.json", "perplexity.json", .. EvalTasks.SelectMany(task => new[] { $"{task}.json", $"samples_{task}.jsonl" }), "iter_*"],
         folder => File.Exists(Path.Combine(folder, "summary.json"))
-                  && Evaluation.Tasks.HarnessTasks.Names.Append("perplexity").Any(name => File.Exists(Path.Combine(folder, name + ".json"))));
+                  && EvalTasks.Append("perplexity").Any(name => File.Exists(Path.Combine(folder, name + ".json"))));
+
+    /// <summary>The downstream tasks whose files an eval folder holds (HarnessTasks.Names).</summary>
+    public static IReadOnlyList<string> EvalTasks => ["arc_easy", "arc_challenge", "openbookqa", "hellaswag", "piqa", "winogrande"];
 
     /// <summary>`flame scaling plan --out SWEEP`: the planned configs and the runs trained from them, and results.csv.</summary>
     public static readonly OutputKind ScalingSweep = new("scaling-sweep", ["runs", "results.csv"],
@@ -40,5 +47,5 @@ public sealed record OutputKind(string Name, IReadOnlyList<string> Owns, Func<st
                   && File.ReadLines(Directory.EnumerateFiles(Path.Combine(folder, "runs"), "*.toml").First()).FirstOrDefault()?.StartsWith("# IsoFLOP run") == true);
 
     /// <summary>`flame analyze bench`'s synthetic traces, removed afterwards unless --keep.</summary>
-    public static readonly OutputKind AnalysisBench = new("analysis-bench", ["samples", "actives", "manifest.json", "analysis"], _ => false);
+    public static readonly OutputKind AnalysisBench = new("analysis-bench", ["samples", "actives", "manifest.json", RunFiles.Name.Analysis], _ => false);
 }

@@ -10,7 +10,7 @@ public static class RunFolder
     /// <param name="demoData">the run prepares the demo corpus into RUN/data, which --overwrite then also removes.</param>
     public static RunLock Claim(string folder, string command, bool resume, bool overwrite, bool demoData, Action<string>? say = null)
     {
-        var kind = demoData ? OutputKind.Run with { Owns = [.. OutputKind.Run.Owns, "data"] } : OutputKind.Run;
+        var kind = demoData ? OutputKind.Run with { Owns = [.. OutputKind.Run.Owns, RunFiles.Name.Data] } : OutputKind.Run;
         var owner = OutputFolder.OwnerOf(folder, kind);
         if (resume && !overwrite) RequireResumable(folder);
         if (owner == FolderOwner.Foreign && !overwrite) throw OutputFolder.Refusal(folder, kind, "--out"); // before the lock adds a file
@@ -45,7 +45,7 @@ public static class RunFolder
 
     static List<string> Checkpoints(string folder)
     {
-        var root = Path.Combine(folder, "checkpoints");
+        var root = RunFiles.Checkpoints(folder);
         return !Directory.Exists(root) ? []
             : Directory.GetDirectories(root, "iter_*").Select(path => Path.GetFileName(path)).Where(n => !TemporaryFiles.IsTemporary(n) && !n.EndsWith(".tmp")).Order(StringComparer.Ordinal).ToList();
     }

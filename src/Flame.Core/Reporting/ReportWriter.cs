@@ -3,9 +3,15 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Flame.Analysis;
+using Flame.Model;
+using Flame.Output;
+using Flame.Plots;
 using Flame.Reporting.Plots;
 using Flame.Training;
 using Flame.Checkpointing;
+using Tomlyn;
+using Tomlyn.Parsing;
+using Tomlyn.Syntax;
 
 namespace Flame.Reporting;
 
@@ -20,7 +26,7 @@ public static class ReportWriter
     public static string Write(string runDirectory)
     {
         if (!Directory.Exists(runDirectory)) throw new UserError($"{runDirectory}: no such run folder");
-        var reportDir = Path.Combine(runDirectory, "report");
+        var reportDir = RunFiles.Report(runDirectory);
         Directory.CreateDirectory(reportDir);
         var html = new StringBuilder();
         var name = Path.GetFileName(Path.GetFullPath(runDirectory).TrimEnd('/'));
@@ -38,25 +44,80 @@ public static class ReportWriter
         Scaling(html, runDirectory);
         Routing(html, runDirectory);
         html.Append("<footer>Flame &middot; FLAME-MoE (Kang, Yu, Xiong, 2025) re-created in .NET</footer></body></html>\n");
-        var path = Path.Combine(reportDir, "index.html");
+        var path = RunFiles.ReportPage(runDirectory);
         Output.OutputFiles.Write(path, temp => File.WriteAllText(temp, html.ToString(), new UTF8Encoding(false)));
         return path;
     }
 
+    /// <summary>
+    /// The experiment as the user writes it: config.toml's sections and keys (`training.micro_batch = 8`), each with
+    /// the meaning written above it. A run trained without `flame run|train` has only the trainer's config.json,
+    /// shown as recorded. The model is the newest checkpoint's model.json.
+    /// </summary>
     static void Config(StringBuilder html, string run)
     {
         html.Append("<section id=\"config\"><h2>Configuration</h2>");
-        var config = Path.Combine(run, "config.json");
-        if (!File.Exists(config)) { html.Append("<p class=\"missing\">No config.json in this run.</p></section>"); return; }
-        html.Append("<p class=\"caption\">The training run as recorded in config.json");
-        var model = TrainedCheckpoint.List(run).LastOrDefault().Folder is string latest && File.Exists(Path.Combine(latest, "model.json"))
-            ? Path.Combine(latest, "model.json") : null;
+        var toml = RunFiles.ConfigToml(run);
+        var json = RunFiles.ConfigJson(run);
+        if (!File.Exists(toml) && !File.Exists(json))
+        {
+            html.Append($"<p class=\"missing\">No {RunFiles.Name.ConfigToml} in this run.</p></section>");
+            return;
+        }
+        html.Append(File.Exists(toml)
+            ? $"<p class=\"caption\">The experiment as saved in {RunFiles.Name.ConfigToml}: every key, as a config file or <code>--set section.key=value</code> names it"
+            : $"<p class=\"caption\">The training run as the trainer recorded it in {RunFiles.Name.ConfigJson} (this run has no {RunFiles.Name.ConfigToml})");
+        var model = TrainedCheckpoint.List(run).LastOrDefault().Folder is string latest && File.Exists(Path.Combine(latest, ModelConfigJson.FileName))
+            ? Path.Combine(latest, ModelConfigJson.FileName) : null;
         html.Append(model is null ? ".</p>" : ", and the model as recorded in its newest checkpoint.</p>");
         html.Append("<div class=\"pair\">");
-        KeyValueTable(html, "Training (config.json)", config);
-        if (model is not null) KeyValueTable(html, "Model (model.json)", model);
+        if (File.Exists(toml)) ExperimentTables(html, toml);
+        else KeyValueTable(html, $"Training ({RunFiles.Name.ConfigJson})", json);
+        if (model is not null) KeyValueTable(html, $"Model ({ModelConfigJson.FileName})", model);
         html.Append("</div></section>");
     }
+
+    /// <summary>One table per section of a TOML file, a row per key: `section.key`, its value as written, the comment above it.</summary>
+    static void ExperimentTables(StringBuilder html, string path)
+    {
+        DocumentSyntax document;
+        try { document = SyntaxParser.Parse(File.ReadAllText(path), path, validate: true); }
+        catch (TomlException e) { html.Append($"<p class=\"missing\">{E(path)}: not valid TOML ({E(e.Message.Split('\n')[0])})</p>"); return; }
+        if (document.Diagnostics.FirstOrDefault(d => d.Kind == DiagnosticMessageKind.Error) is { } error)
+        {
+            html.Append($"<p class=\"missing\">{E(path)}: not valid TOML (line {error.Span.Start.Line + 1}: {E(error.Message.Split('\n')[0])})</p>");
+            return;
+        }
+        // A comment line above a key is trivia after the end of the line before it (the section header or the previous key).
+        void Table(string section, IEnumerable<KeyValueSyntax> items, SyntaxToken? lineAbove)
+        {
+            html.Append($"<table class=\"kv config\"><caption>{E(section.Length > 0 ? $"[{section}]" : path)}</caption>");
+            foreach (var item in items)
+            {
+                var key = Text(item.Key!);
+                var name = section.Length > 0 ? $"{section}.{key}" : key;
+                html.Append($"<tr><th><code>{E(name)}</code></th><td><code>{E(Text(item.Value!))}</code></td><td class=\"meaning\">{E(CommentsAfter(lineAbove))}</td></tr>");
+                lineAbove = item.EndOfLineToken;
+            }
+            html.Append("</table>");
+        }
+        if (document.KeyValues.ChildrenCount > 0) Table("", document.KeyValues, null);
+        foreach (var table in document.Tables) Table(Text(table.Name!), table.Items, table.EndOfLineToken);
+    }
+
+    /// <summary>A syntax node's text without comments and line breaks, runs of spaces as one.</summary>
+    static string Text(SyntaxNode node)
+    {
+        var text = new StringBuilder();
+        foreach (var part in node.Tokens(includeCommentsAndWhitespaces: true))
+            if (part is SyntaxTrivia { Kind: TokenKind.Whitespaces } && text.Length > 0 && text[^1] != ' ') text.Append(' ');
+            else if (part is SyntaxToken token) text.Append(token.Text);
+        return text.ToString().Trim();
+    }
+
+    /// <summary>The comment lines that follow a line's end, i.e. those above the next key (config.toml writes each key's meaning there).</summary>
+    static string CommentsAfter(SyntaxToken? lineEnd) =>
+        string.Join(" ", (lineEnd?.TrailingTrivia ?? []).Where(t => t.Kind == TokenKind.Comment).Select(t => (t.Text ?? "").TrimStart('#').Trim()));
 
     static void KeyValueTable(StringBuilder html, string title, string path)
     {
@@ -82,10 +143,10 @@ public static class ReportWriter
     static void Loss(StringBuilder html, string run, string reportDir)
     {
         html.Append("<section id=\"loss\"><h2>Loss</h2>");
-        var plot = Path.Combine(reportDir, "plots", "loss");
-        if (!LossCurvePlot.Save(Path.Combine(run, "metrics.jsonl"), plot))
+        var plot = Path.Combine(RunFiles.ReportPlots(run), "loss");
+        if (!LossCurvePlot.Save(RunFiles.Metrics(run), plot))
         {
-            html.Append("<p class=\"missing\">No metrics.jsonl with lm_loss or val_loss in this run.</p></section>");
+            html.Append($"<p class=\"missing\">No {RunFiles.Name.Metrics} with lm_loss or val_loss in this run.</p></section>");
             return;
         }
         Figure(html, plot + ".png", "Training loss (lm_loss, logged every few steps) and validation loss (val_loss, at each checkpoint) against the optimizer step.");
@@ -95,7 +156,7 @@ public static class ReportWriter
     static void Evaluation(StringBuilder html, string run)
     {
         html.Append("<section id=\"eval\"><h2>Evaluation</h2>");
-        var path = Path.Combine(run, "eval", "summary.json");
+        var path = Path.Combine(RunFiles.Eval(run), Flame.Evaluation.Evaluator.SummaryFile);
         if (!File.Exists(path)) { html.Append("<p class=\"missing\">No evaluation yet (RUN/eval/summary.json is absent).</p></section>"); return; }
         try
         {
@@ -144,7 +205,7 @@ public static class ReportWriter
     static void Scaling(StringBuilder html, string run)
     {
         html.Append("<section id=\"scaling\"><h2>Scaling</h2>");
-        var dir = Path.Combine(run, "scaling");
+        var dir = RunFiles.Scaling(run);
         var images = Directory.Exists(dir)
             ? Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".svg", StringComparison.OrdinalIgnoreCase)).Order().ToList()
             : [];
@@ -158,7 +219,7 @@ public static class ReportWriter
     static void Routing(StringBuilder html, string run)
     {
         html.Append("<section id=\"routing\"><h2>Routing analyses</h2>");
-        var dir = Path.Combine(run, "analysis");
+        var dir = RunFiles.Analysis(run);
         var summaryPath = Path.Combine(dir, AnalysisTables.SummaryFile);
         if (!File.Exists(summaryPath))
         {
@@ -274,7 +335,7 @@ public static class ReportWriter
         .pair{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
         table{border-collapse:collapse;font-size:13px;margin:8px 0}caption{font-weight:600;text-align:left;padding:4px 0}
         th,td{border:1px solid #dde1e7;padding:3px 8px;text-align:left}th{background:#f0f2f5}.num{text-align:right;font-variant-numeric:tabular-nums}
-        table.kv th{width:190px}table.small{font-size:12px}code{font-family:"DejaVu Sans Mono",monospace;font-size:12px}
+        table.kv th{width:190px}table.config th{width:auto}td.meaning{color:#4a5263;font-size:12px}table.small{font-size:12px}code{font-family:"DejaVu Sans Mono",monospace;font-size:12px}
         details{margin:12px 0}summary{cursor:pointer;font-weight:600;color:#2457c5}
         .problems li{color:#8a1c1c;font-size:13px}footer{color:#8a92a0;font-size:12px;padding:10px 32px 30px}
         """;

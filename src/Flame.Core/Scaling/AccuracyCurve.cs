@@ -1,7 +1,7 @@
 namespace Flame.Scaling;
 
 /// <summary>
-/// The downstream link (issue #6, "a sigmoid"; spec §4 names the tasks but no form): task accuracy as a falling
+/// The downstream link (spec §4 names the tasks but no functional form; a sigmoid is the usual choice): task accuracy as a falling
 /// sigmoid of validation loss, acc(L) = Floor + (Ceiling - Floor) / (1 + exp(Steepness (L - Midpoint))).
 /// Floor is the accuracy at high loss (chance, for a multiple-choice task), Ceiling the accuracy as loss falls,
 /// Midpoint the loss halfway between them, Steepness &gt; 0 how sharply accuracy rises around it.

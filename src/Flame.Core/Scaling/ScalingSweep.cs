@@ -107,7 +107,7 @@ public static class ScalingSweep
     /// </summary>
     static (double Loss, double? Validation, double? Test) FinalLosses(string runDir)
     {
-        var path = Path.Combine(runDir, MetricsSink.FileName);
+        var path = Output.RunFiles.Metrics(runDir);
         var lines = File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         double? Last(string key) => lines.LastOrDefault(e => e.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number) is { ValueKind: JsonValueKind.Object } e
             ? e.GetProperty(key).GetDouble() : null;
@@ -120,10 +120,8 @@ public static class ScalingSweep
     /// <summary>flops is the planned budget (so IsoFLOP profiles group by it); tokens are those actually trained (whole steps).</summary>
     static void WriteResults(string sweepDirectory, IEnumerable<SweepResult> results)
     {
-        var path = Path.Combine(sweepDirectory, ResultsFile);
-        var lines = results.Select(r => string.Join(",", r.Name, F(r.Flops), r.Params.ToString(CultureInfo.InvariantCulture), F(r.Tokens), F(r.Loss),
-            r.ValidationLoss is double v ? F(v) : "", r.TestLoss is double t ? F(t) : ""));
-        Output.OutputFiles.Write(path, temp => File.WriteAllLines(temp, lines.Prepend("name,flops,params,tokens,loss,val_loss,test_loss")));
-        static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        var table = new Analysis.CsvTable("name", "flops", "params", "tokens", "loss", "val_loss", "test_loss");
+        foreach (var r in results) table.Add(r.Name, r.Flops, r.Params, r.Tokens, r.Loss, r.ValidationLoss, r.TestLoss);
+        table.Save(Path.Combine(sweepDirectory, ResultsFile));
     }
 }

@@ -19,18 +19,8 @@ namespace Flame.Tracing;
 /// make the alignment checkable. Each checkpoint's folder is written under a temporary name and renamed
 /// when complete, so an interrupted capture resumes with the checkpoints it lacks.
 /// <para>
-/// The rows are aligned on purpose where the original's are not when the micro-batch is above 1 (spec §7). Its
-/// capture (Megatron-LM fork yuzc19/Megatron-LM at cbaf684c, run with --test-mode by FLAME-MoE's
-/// scripts/empirical_analysis/modules/capture_step2.sh) saves the token ids as `input_ids.view(-1)` of [batch, seq],
-/// batch-major (megatron/core/models/gpt/gpt_model.py 210-217), but the routing rows as `torch.topk(probs, k)` of the
-/// router's probabilities (megatron/core/transformer/moe/moe_layer.py 137-147), which follow the hidden states
-/// [seq, batch] (the embedding transposes [b, s, h] to [s, b, h], models/common/embeddings/language_model_embedding.py
-/// 114-115; the router flattens them with `logits.view(-1, num_moe_experts)`, transformer/moe/router.py 315-316): row
-/// s x B + b of a routing file belongs to token b x S + s of its samples file. Its specialization script pairs the
-/// two by row (FLAME-MoE empirical_analysis/work/expert_specialization.py 21-27), and the captures ran with
-/// micro-batch 8 (290m, 721m) and 4 (1.7b) (scripts/empirical_analysis/capture-*.sh, MICRO_BATCH_SIZE).
-/// Co-activation and saturation compare routing rows only, so they are unaffected. `flame import megatron-traces`
-/// realigns raw captures (Interop/Megatron/MegatronTraceImport).
+/// The rows are aligned whatever the micro-batch, where FLAME-MoE's captures are not when it is above 1 (spec §7);
+/// docs/tracing-provenance.md gives the Megatron-LM source lines that show it and why specialization depends on it.
 /// </para>
 /// </summary>
 public static class TraceCapture
@@ -44,9 +34,9 @@ public static class TraceCapture
         if (checkpoints.Count == 0) throw new UserError($"{runDirectory}: no valid checkpoint to trace (train first: flame train --out {runDirectory})");
         var config = RunTrainingConfig.Read(runDirectory);
         var data = options.Data ?? config?.Data
-            ?? throw new UserError($"{runDirectory}: no config.json to take the data path from; give --data PREFIX");
+            ?? throw new UserError($"{runDirectory}: no {Output.RunFiles.Name.ConfigJson} to take the data path from; give --data PREFIX");
         data = RunTrainingConfig.ResolveData(data, runDirectory);
-        int sequence = options.Sequence ?? config?.Sequence ?? throw new UserError($"{runDirectory}: no config.json; give --seq");
+        int sequence = options.Sequence ?? config?.Sequence ?? throw new UserError($"{runDirectory}: no {Output.RunFiles.Name.ConfigJson}; give --seq");
         long seed = options.Seed ?? config?.Seed ?? 1234;
         var model = ModelConfigJson.Read(checkpoints[^1].Folder);
         if (!model.IsMoe) throw new UserError($"{runDirectory}: model '{model.Name}' has no MoE layer, so there is no routing to trace");
@@ -58,7 +48,7 @@ public static class TraceCapture
         if (samples == 0) throw new UserError($"{string.Join(' ', data)}: the {options.Split} split has no sample of {sequence} tokens");
         var moeLayers = Enumerable.Range(0, model.Layers).Where(model.IsMoeLayer).ToList();
 
-        var output = options.Output ?? Path.Combine(runDirectory, "traces");
+        var output = options.Output ?? Output.RunFiles.Traces(runDirectory);
         var manifest = new TraceManifest
         {
             Model = model.Name, Experts = model.Experts, TopK = model.TopK, VocabSize = model.VocabSize,

@@ -27,8 +27,8 @@ public sealed class TraceFolder
     public static TraceFolder Open(string path, IReadOnlyList<long>? expectedCheckpoints = null)
     {
         var root = path;
-        if (!Directory.Exists(Path.Combine(root, TraceLayout.ActivesFolder)) && Directory.Exists(Path.Combine(root, "traces")))
-            root = Path.Combine(root, "traces");
+        if (!Directory.Exists(Path.Combine(root, TraceLayout.ActivesFolder)) && Directory.Exists(Output.RunFiles.Traces(root)))
+            root = Output.RunFiles.Traces(root);
         var actives = Path.Combine(root, TraceLayout.ActivesFolder);
         if (!Directory.Exists(actives))
             throw new UserError($"{path}: no {TraceLayout.ActivesFolder}/ folder (capture traces first: flame trace --run RUN)");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TorchSharp;
+using Flame.Output;
 
 namespace Flame.Training;
 
@@ -9,14 +10,14 @@ namespace Flame.Training;
 /// </summary>
 public sealed class MetricsSink
 {
-    public const string FileName = "metrics.jsonl";
+    public const string FileName = RunFiles.Name.Metrics;
     readonly string _path;
     readonly TorchSharp.Modules.SummaryWriter _tensorboard;
 
     public MetricsSink(string runDirectory)
     {
-        _path = Path.Combine(runDirectory, FileName);
-        _tensorboard = torch.utils.tensorboard.SummaryWriter(Path.Combine(runDirectory, "tensorboard"));
+        _path = RunFiles.Metrics(runDirectory);
+        _tensorboard = torch.utils.tensorboard.SummaryWriter(RunFiles.TensorBoard(runDirectory));
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ public sealed record TrainingLog(long Step, double LmLoss, double LoadBalancingL
 /// </summary>
 public sealed class Trainer(TrainingConfig config, string runDirectory, ICommunicator? world = null)
 {
-    public string MetricsPath => Path.Combine(runDirectory, MetricsSink.FileName);
+    public string MetricsPath => Output.RunFiles.Metrics(runDirectory);
 
     /// <param name="say">one-line notes for the console: a checkpoint resumed without optimizer state, a torn metrics line repaired.</param>
     public IReadOnlyList<TrainingLog> Run(bool resume, Action<TrainingLog>? onLog = null, CancellationToken cancel = default, Action<string>? say = null)
@@ -104,7 +104,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
     void WriteRunRecord(string configJson)
     {
         Directory.CreateDirectory(runDirectory);
-        Output.OutputFiles.WriteText(Path.Combine(runDirectory, "config.json"), configJson); // replaces a link, never writes through it
+        Output.OutputFiles.WriteText(Output.RunFiles.ConfigJson(runDirectory), configJson); // replaces a link, never writes through it
         RecordTokenizer();
     }
 
@@ -119,7 +119,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
         if (File.Exists(source))
             Output.OutputFiles.Copy(source, Path.Combine(runDirectory, TrainedCheckpoint.TokenizerFile));
         else if (Data.Tokenization.TokenizerLoader.BuiltIn.Contains(config.Tokenizer))
-            Output.OutputFiles.WriteText(Path.Combine(runDirectory, "tokenizer.txt"), config.Tokenizer);
+            Output.OutputFiles.WriteText(Output.RunFiles.TokenizerText(runDirectory), config.Tokenizer);
         else throw new UserError($"{config.Tokenizer}: no such tokenizer (give cl100k_base, o200k_base, demo or a tokenizer.json)");
     }
 }

@@ -101,7 +101,7 @@ public class TraceAnalysisTests
             Assert.True(File.Exists(Path.Combine(result.Output, file)), file);
         var saturation = CsvRows.Read(Path.Combine(result.Output, "saturation.csv"));
         Assert.Equal(2 * 3 * 2, saturation.Count);
-        Assert.All(Flame.Reporting.PlotIndex.Read(Path.Combine(result.Output, "plots")), p => Assert.False(string.IsNullOrWhiteSpace(p.Caption)));
+        Assert.All(Flame.Plots.PlotIndex.Read(Path.Combine(result.Output, "plots")), p => Assert.False(string.IsNullOrWhiteSpace(p.Caption)));
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using Flame.Analysis;
+using Flame.Experiments;
+using Flame.Plots;
 using Flame.Reporting;
 using Flame.Reporting.Plots;
 using Flame.Tests.Data;
@@ -21,6 +23,43 @@ public class ReportWriterTests
         return run;
     }
 
+    /// <summary>What `flame run|train` leaves: config.toml (the experiment's keys) beside the trainer's config.json.</summary>
+    static string FakeExperimentRun(TempFolder dir)
+    {
+        var run = FakeRun(dir);
+        var config = ExperimentConfigFile.Load(null, ["training.micro_batch=8", "data.seq=64"]);
+        ExperimentConfigFile.WriteResolved(run, config);
+        File.WriteAllText(Path.Combine(run, "config.json"), System.Text.Json.JsonSerializer.Serialize(config.Training));
+        return run;
+    }
+
+    [Fact]
+    public void TheConfigurationTableShowsTheExperimentsKeysAsAConfigFileWritesThem()
+    {
+        using var dir = new TempFolder();
+        var run = FakeExperimentRun(dir);
+        var html = File.ReadAllText(ReportWriter.Write(run));
+        Assert.Contains("<caption>[training]</caption>", html);
+        Assert.Contains("<th><code>training.micro_batch</code></th><td><code>8</code></td>", html);
+        Assert.Contains("<th><code>data.seq</code></th><td><code>64</code></td>", html);
+        Assert.Matches("<th><code>model.preset</code></th><td><code>&quot;[^&]+&quot;</code></td><td class=\"meaning\">named model: ", html);
+        // Not the trainer's C# record: no property names, no JSON objects.
+        Assert.DoesNotContain("MicroBatch", html);
+        Assert.DoesNotContain("ModelOverrides", html);
+        Assert.DoesNotContain("FlopBudget", html);
+        Assert.DoesNotContain("{&quot;", html);
+    }
+
+    [Fact]
+    public void ARunWithoutConfigTomlShowsTheTrainersRecord()
+    {
+        using var dir = new TempFolder();
+        var html = File.ReadAllText(ReportWriter.Write(FakeRun(dir)));
+        Assert.Contains("<th>Preset</th><td>demo</td>", html);
+        Assert.Contains("<th>Data</th><td>a b</td>", html);
+        Assert.Contains("this run has no config.toml", html);
+    }
+
     [Fact]
     public void TheLossPlotHasBothCurvesAsPngAndSvg()
     {
@@ -37,7 +76,7 @@ public class ReportWriterTests
     public void TheReportIsSelfContainedAndShowsEverySection()
     {
         using var dir = new TempFolder();
-        var run = FakeRun(dir);
+        var run = FakeExperimentRun(dir);
         Directory.CreateDirectory(Path.Combine(run, "eval"));
         File.WriteAllText(Path.Combine(run, "eval", "summary.json"),
             """{"average_acc":0.55,"tasks":[{"task":"arc_easy","acc":0.5,"acc_norm":0.6},{"task":"piqa","acc":0.7,"samples":100}]}""");
@@ -57,9 +96,8 @@ public class ReportWriterTests
         Assert.DoesNotContain("<link", html);
         Assert.DoesNotContain("src=\"http", html);
         Assert.Matches("<img alt=\"[^\"]+\" src=\"data:image/png;base64,", html);
-        Assert.Contains("<th>Preset</th><td>demo</td>", html);
+        Assert.Contains("<th><code>training.micro_batch</code></th>", html);
         Assert.Contains("<h3>The paper's findings on this run</h3>", html);     // decided from the analysis tables (PaperFindingsTests)
-        Assert.Contains("<th>Data</th><td>a b</td>", html);
         Assert.Contains("Training loss (lm_loss", html);
         // Evaluation: one row per task, one column per field, and the averages.
         Assert.Contains("<tr><th>task</th><th>acc</th><th>acc_norm</th><th>samples</th></tr>", html);
@@ -79,7 +117,7 @@ public class ReportWriterTests
         using var dir = new TempFolder();
         Directory.CreateDirectory(dir.File("bare"));
         var html = File.ReadAllText(ReportWriter.Write(dir.File("bare")));
-        Assert.Contains("No config.json", html);
+        Assert.Contains("No config.toml", html);
         Assert.Contains("No evaluation yet", html);
         Assert.Contains("No analyses yet", html);
         Assert.Throws<UserError>(() => ReportWriter.Write(dir.File("absent")));

@@ -13,8 +13,8 @@ public interface IMergeRule
 /// Byte-pair merging in O(n log n): symbols in a linked list, candidate pairs in a binary heap ordered by
 /// (rank, position), stale entries skipped when they surface. It applies the same merge as the plain loop
 /// (the lowest rank present, the leftmost on ties) at every step, so the ids are identical; the plain loop,
-/// and the library's removal of merged symbols from an array, are quadratic, which made one 1 MB piece
-/// without whitespace take minutes (issue 15).
+/// and the library's removal of merged symbols from an array, are quadratic: one 1 MB piece without
+/// whitespace took minutes.
 /// </summary>
 public static class MergeQueue
 {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Flame.Plots;
 
 namespace Flame.Reporting.Plots;
 

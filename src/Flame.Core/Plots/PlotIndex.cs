@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Flame.Reporting;
+namespace Flame.Plots;
 
 /// <summary>A drawn figure: its file (without .png/.svg), title, and the one-line caption saying what it shows.</summary>
 public sealed record PlotEntry(string File, string Title, string Caption, string Section);

@@ -1,6 +1,6 @@
 using ScottPlot;
 
-namespace Flame.Reporting.Plots;
+namespace Flame.Plots;
 
 /// <summary>One named curve of a line chart.</summary>
 public sealed record Series(string Label, double[] X, double[] Y);

@@ -1,6 +1,6 @@
 using ScottPlot;
 
-namespace Flame.Reporting.Plots;
+namespace Flame.Plots;
 
 /// <summary>A labelled heatmap (row 0 at the top) with a colour bar, as PNG and SVG.</summary>
 public static class HeatmapChart

@@ -1,7 +1,6 @@
-using Flame.Analysis;
-using Flame.Reporting.Plots;
+using Flame.Plots;
 
-namespace Flame.Reporting;
+namespace Flame.Analysis;
 
 /// <summary>
 /// The analyses as figures under OUTPUT/plots (PNG and SVG): curves over training, per-layer heatmaps,
