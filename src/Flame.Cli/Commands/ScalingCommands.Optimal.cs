@@ -37,10 +37,7 @@ public static partial class ScalingCommands
                 var match = models is null ? null : ArchitectureMatch.Nearest(models, closed, resolved, step);
                 return (Closed: closed, Numeric: numeric, Match: match);
             }).ToList();
-            if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(rows.Select(r => OptimalJson(r.Closed, r.Numeric, r.Match)), JsonOptions.Indented));
-            else ShowOptimal(resolved, source, rows, step);
-            return 0;
+            return JsonOrTable.Print(parse, json, rows.Select(r => OptimalJson(r.Closed, r.Numeric, r.Match)), () => ShowOptimal(resolved, source, rows, step));
         });
         return command;
     }
