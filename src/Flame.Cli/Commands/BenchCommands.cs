@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Flame.Benchmarking;
 using Flame.Distributed;
 using Flame.Output;

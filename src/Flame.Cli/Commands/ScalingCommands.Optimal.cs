@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Flame.Model;
 using Flame.Scaling;
 using Spectre.Console;
