@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Flame.Benchmarking;
 using Flame.Distributed;
 using Flame.Output;
@@ -29,19 +28,18 @@ public static class BenchCommands
         step.SetAction(parse =>
         {
             var config = CommonOptions.ResolveModel(parse, preset, set);
+            var target = CommonOptions.Target(parse, device, dtype);
             var options = new StepBenchmarkOptions(
-                config, TorchRuntime.Resolve(DeviceChoiceParser.Parse(parse.GetValue(device)!)),
+                config, target.Device,
                 parse.GetValue(microBatch), parse.GetValue(seq) ?? config.MaxPositions,
                 parse.GetValue(steps), parse.GetValue(warmup), ParseDispatch(parse.GetValue(dispatch)!),
-                CommonOptions.ParseDtype(parse.GetValue(dtype)));
+                target.ComputeType);
             var result = ComputeDisplay.Status($"benchmarking {config.Name}...", _ => StepBenchmark.Run(options));
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(result, JsonOptions.Indented));
-            else
+            return JsonOrTable.Print(parse, json, result, () =>
                 AnsiConsole.MarkupLine(
                     $"[bold]{result.Preset}[/] on {result.Device} ({result.Dtype}, {result.Dispatch}): " +
                     $"{result.TokensPerSecond:N0} tokens/s, {result.SecondsPerStep * 1000:N1} ms/step, " +
-                    $"{result.ModelTflops:N2} model TFLOP/s, loss {result.FinalLoss:N3}");
-            return 0;
+                    $"{result.ModelTflops:N2} model TFLOP/s, loss {result.FinalLoss:N3}"));
         });
         return new Command("bench", "benchmarks") { step, Train(), BenchTokenizeCommand.Create() };
     }
@@ -63,13 +61,13 @@ public static class BenchCommands
         var dispatch = new Option<string>("--dispatch") { Description = "grouped (default) or reference", DefaultValueFactory = _ => "grouped" };
         var peak = new Option<double?>("--peak-tflops") { Description = "device peak for MFU (default 989, H100 bf16 dense, on CUDA)" };
         var fused = new Option<bool>("--fused-adamw") { Description = "AdamW through torch._fused_adamw_ (one kernel per group)" };
-        var perOpCasts = new Option<bool>("--per-op-casts") { Description = "cast bf16 weights in every op (the old way) instead of once per step" };
+        var perOpCasts = new Option<bool>("--per-op-casts") { Description = "cast bf16 weights in every op instead of once per step" };
         var breakdown = new Option<int>("--breakdown") { Description = "profiled steps after the timed ones, timed per phase (may synchronise)", DefaultValueFactory = _ => 0 };
         var timer = new Option<string>("--breakdown-timer") { Description = "auto (CUDA events if cudart is found), events or sync", DefaultValueFactory = _ => "auto" };
         var parallel = new Option<bool>("--parallel") { Description = "under mpirun/srun: time every expert-parallel layout the ranks and experts allow" };
         var distributedOptimizer = new Option<bool>("--distributed-optimizer") { Description = "with --parallel: AdamW state sharded over the data-parallel ranks" };
-        var output = new Option<string?>("--output") { Description = "with --parallel: also write the table to this CSV file" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "replace an existing --output file" };
+        var output = new OutOption("with --parallel: also write the table to this CSV file", "CSV");
+        var overwrite = CommonOptions.Overwrite("replace an existing --out file");
         var train = new Command("train", "time real training steps (the trainer's step) on a token file or synthetic ids")
             { preset, set, device, microBatch, accumulation, seq, steps, warmup, data, dispatch, dtype, peak, fused, perOpCasts, breakdown, timer, json,
               parallel, distributedOptimizer, output, overwrite };
@@ -77,21 +75,21 @@ public static class BenchCommands
         {
             var config = CommonOptions.ResolveModel(parse, preset, set);
             bool isParallel = parse.GetValue(parallel);
-            var deviceChoice = TorchRuntime.Resolve(DeviceChoiceParser.Parse(parse.GetValue(device)!));
+            var target = CommonOptions.Target(parse, device, dtype);
             var options = new TrainBenchmarkOptions(
-                config, isParallel ? ProcessWorld.LocalDevice(deviceChoice) : deviceChoice,
+                config, isParallel ? ProcessWorld.LocalDevice(target.Device) : target.Device,
                 parse.GetValue(microBatch), parse.GetValue(seq) ?? config.MaxPositions, parse.GetValue(steps), parse.GetValue(warmup),
                 parse.GetValue(accumulation), parse.GetValue(data), ParseDispatch(parse.GetValue(dispatch)!),
-                CommonOptions.ParseDtype(parse.GetValue(dtype)), parse.GetValue(peak), parse.GetValue(fused), !parse.GetValue(perOpCasts),
+                target.ComputeType, parse.GetValue(peak), parse.GetValue(fused), !parse.GetValue(perOpCasts),
                 parse.GetValue(breakdown), parse.GetValue(timer)!.ToLowerInvariant());
             if (isParallel)
                 return ParallelTable(new ParallelBenchmarkOptions(options, parse.GetValue(distributedOptimizer)),
-                    parse.GetValue(output), parse.GetValue(overwrite), parse.GetValue(json));
-            if (parse.GetValue(output) is not null || parse.GetValue(distributedOptimizer))
-                throw new UserError("--output and --distributed-optimizer go with --parallel; add it, or leave them out");
+                    output.Get(parse), output.Spelling(parse), parse.GetValue(overwrite), parse.GetValue(json));
+            if (output.Get(parse) is not null || parse.GetValue(distributedOptimizer))
+                throw new UserError($"{output.Spelling(parse)} and --distributed-optimizer go with --parallel; add it, or leave them out");
             var r = parse.GetValue(json) ? TrainBenchmark.Run(options)
                 : ComputeDisplay.Status($"benchmarking {config.Name}...", _ => TrainBenchmark.Run(options));
-            if (parse.GetValue(json)) { Console.WriteLine(JsonSerializer.Serialize(r, JsonOptions.Indented)); return 0; }
+            if (parse.GetValue(json)) { JsonOrTable.WriteJson(r); return 0; }
             AnsiConsole.MarkupLine(
                 $"[bold]{r.Preset}[/] on {r.Device} ({r.Dtype}, {r.Dispatch}, {Markup.Escape(r.Data)}): {r.TokensPerSecond:N0} tokens/s, " +
                 $"{r.SecondsPerStep * 1000:N1} ms/step, {r.ModelTflops:N2} model TFLOP/s" +
@@ -105,14 +103,14 @@ public static class BenchCommands
     }
 
     /// <summary>`bench train --parallel`: every rank times the layouts; rank 0 prints the table and writes the CSV.</summary>
-    static int ParallelTable(ParallelBenchmarkOptions options, string? csv, bool overwrite, bool json)
+    static int ParallelTable(ParallelBenchmarkOptions options, string? csv, string csvOption, bool overwrite, bool json)
     {
         ParallelBenchmark.Check(options);
         var world = ProcessWorld.For(options.Step.Device); // joins the job first, so a refusal below stops every rank
         bool main = ProcessWorld.IsMain;
         if (main && csv is not null)
         {
-            OutputFiles.RequireNew("--output", overwrite, csv);
+            OutputFiles.RequireNew(csvOption, overwrite, csv);
             OutputPaths.RequireFolderFor(csv);
         }
         if (main && !json)
@@ -123,7 +121,7 @@ public static class BenchCommands
         var r = ParallelBenchmark.Run(options, world, ProcessWorld.Launch.Launcher);
         if (!main) return 0;
         if (csv is not null) OutputFiles.WriteText(csv, ParallelBenchmark.Csv(r).Text);
-        if (json) { Console.WriteLine(JsonSerializer.Serialize(r, JsonOptions.Indented)); return 0; }
+        if (json) { JsonOrTable.WriteJson(r); return 0; }
         var table = new Table().AddColumns("data x expert", "ms/step", "tokens/s", "TFLOP/s/device", "MFU", "loss first, last");
         foreach (var l in r.Layouts)
             table.AddRow($"{l.Data} x {l.Expert}", $"{l.SecondsPerStep * 1000:N1}", $"{l.TokensPerSecond:N0}", $"{l.TflopsPerDevice:N4}",

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Flame.Runtime;
 
 namespace Flame.Cli.Commands;
 
@@ -13,15 +14,23 @@ public static class CommonOptions
 
     public static Option<string[]> ModelSet() => new("--set")
     {
-        Description = "override a model number, key=value (repeatable), e.g. --set experts=8 --set top_k=2",
+        Description = "override a model number, model.key=value or key=value (repeatable), e.g. --set model.experts=8 --set top_k=2",
         AllowMultipleArgumentsPerToken = false,
     };
 
-    /// <summary>The preset named by --preset with the --set overrides applied, validated.</summary>
-    public static Flame.Model.ModelConfig ResolveModel(System.CommandLine.ParseResult parse, Option<string> preset, Option<string[]> set) =>
-        Flame.Model.ModelOverrides.Apply(Flame.Model.ModelPresets.Get(parse.GetValue(preset)!), parse.GetValue(set) ?? []).Validate();
+    /// <summary>
+    /// The preset named by --preset with the --set overrides applied, validated. An override may use the config
+    /// key's name (`model.experts=8`, as `flame train --set` takes it) or the bare one (`experts=8`).
+    /// </summary>
+    public static Flame.Model.ModelConfig ResolveModel(ParseResult parse, Option<string> preset, Option<string[]> set) =>
+        Flame.Model.ModelOverrides.Apply(Flame.Model.ModelPresets.Get(parse.GetValue(preset)!),
+            (parse.GetValue(set) ?? []).Select(Flame.Experiments.ExperimentKeys.ModelOverride)).Validate();
 
+    /// <summary>--json: the command prints its result as indented JSON instead of a table (<see cref="JsonOrTable"/>).</summary>
     public static Option<bool> Json() => new("--json") { Description = "print JSON instead of a table" };
+
+    /// <summary>--overwrite: <paramref name="description"/> says what this command replaces or removes, and what it keeps.</summary>
+    public static Option<bool> Overwrite(string description) => new("--overwrite") { Description = description };
 
     public static Option<string> Device() => new("--device")
     {
@@ -29,16 +38,13 @@ public static class CommonOptions
         DefaultValueFactory = _ => "auto",
     };
 
-    public static Option<string> Dtype() => new("--dtype")
+    /// <summary>--dtype; <paramref name="defaultText"/> says what a command computes in without it.</summary>
+    public static Option<string> Dtype(string defaultText = "bf16 on CUDA, fp32 on CPU") => new("--dtype")
     {
-        Description = "compute dtype: bf16 or fp32 (default: bf16 on CUDA, fp32 on CPU)",
+        Description = $"compute dtype: bf16 or fp32 (default: {defaultText})",
     };
 
-    public static TorchSharp.torch.ScalarType? ParseDtype(string? text) => text?.ToLowerInvariant() switch
-    {
-        null => null,
-        "bf16" or "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
-        "fp32" or "float32" => TorchSharp.torch.ScalarType.Float32,
-        _ => throw new UserError($"unknown dtype '{text}'; valid choices: bf16, fp32"),
-    };
+    /// <summary>The device and compute dtype of --device and --dtype (<see cref="ComputeTarget.Resolve"/>).</summary>
+    public static ComputeTarget Target(ParseResult parse, Option<string> device, Option<string> dtype) =>
+        ComputeTarget.Resolve(parse.GetValue(device)!, parse.GetValue(dtype));
 }

@@ -17,14 +17,14 @@ public static class DataCommands
     {
         var inputs = DataOptions.Inputs();
         var tokenizer = DataOptions.Tokenizer();
-        var output = new Option<string>("--output") { Description = "output prefix: writes PREFIX.bin and PREFIX.idx", Required = true };
+        var output = new OutOption("output prefix: writes PREFIX.bin and PREFIX.idx", "PREFIX", required: true);
         var textField = DataOptions.TextField();
         var skipBad = DataOptions.SkipBad();
         var format = DataOptions.Format();
         var eod = new Option<int?>("--eod") { Description = "end-of-document id appended to every document (default: the tokenizer's <|endoftext|>)" };
         var workers = new Option<int>("--workers") { Description = "tokenizing threads (default: all cores)" };
         var preset = new Option<string?>("--preset") { Description = "the model the data is for: its vocabulary must hold the tokenizer's ids (checked before tokenizing)" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "replace an existing PREFIX.bin/.idx" };
+        var overwrite = CommonOptions.Overwrite("replace an existing PREFIX.bin/.idx");
         var command = new Command("prepare", "tokenize a corpus into PREFIX.bin + PREFIX.idx (Megatron MMIDIDX)")
             { inputs, tokenizer, output, textField, skipBad, format, eod, workers, preset, overwrite };
         command.SetAction(parse =>
@@ -33,11 +33,11 @@ public static class DataCommands
             var loaded = TokenizerLoader.Load(parse.GetValue(tokenizer)!, parse.GetValue(eod));
             if (parse.GetValue(preset) is { } model) VocabularyFit.Require(loaded, Flame.Model.ModelPresets.Get(model));
             var options = new PrepareOptions(files, loaded,
-                IndexedDatasetFormat.NormalizePrefix(parse.GetValue(output)!),
+                IndexedDatasetFormat.NormalizePrefix(output.Get(parse)!),
                 new CorpusReadOptions(parse.GetValue(textField)!, parse.GetValue(skipBad), CorpusFormats.Parse(parse.GetValue(format))), parse.GetValue(workers));
             string[] outputs = [IndexedDatasetFormat.DataPath(options.OutputPrefix), IndexedDatasetFormat.IndexPath(options.OutputPrefix)];
             Flame.Output.OutputPaths.RequirePrefix(options.OutputPrefix, "PREFIX.bin and PREFIX.idx", outputs); // a folder in the way is not something --overwrite replaces
-            Flame.Output.OutputFiles.RequireNew("--output", parse.GetValue(overwrite), outputs);
+            Flame.Output.OutputFiles.RequireNew(output.Spelling(parse), parse.GetValue(overwrite), outputs);
             var result = RunWithProgress(options);
             AnsiConsole.MarkupLineInterpolated(
                 $"wrote [bold]{result.Prefix}[/].bin/.idx: {result.Documents:N0} documents, {result.Tokens:N0} tokens ({result.DType}), {result.RawBytes / 1e6:N1} MB of text in {result.Elapsed.TotalSeconds:N1} s = {result.MegabytesPerSecond:N2} MB/s");

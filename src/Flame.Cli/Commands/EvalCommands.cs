@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Flame.Evaluation;
 using Flame.Evaluation.Tasks;
 using Flame.Runtime;
@@ -27,7 +26,7 @@ public static class EvalCommands
         var batch = BatchSize();
         var perplexityData = new Option<string[]>("--perplexity-data") { Description = "also measure validation perplexity (50 batches) on this dataset prefix (or W1 P1 W2 P2); with --run, default: the run's own data", AllowMultipleArgumentsPerToken = true };
         var allCheckpoints = new Option<bool>("--all-checkpoints") { Description = "with --run: evaluate every checkpoint into eval/iter_NNNNNNN (the newest also into eval/)" };
-        var output = new Option<string?>("--output") { Description = "results folder (default: RUN/eval)" };
+        var output = OutputOption();
         var overwrite = OverwriteOption();
         var device = CommonOptions.Device();
         var dtype = CommonOptions.Dtype();
@@ -42,19 +41,17 @@ public static class EvalCommands
                 Tasks = parse.GetValue(tasks) is { } t ? t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [],
                 DataDir = parse.GetValue(dataDir), Limit = parse.GetValue(limit), Shots = ParseShots(parse.GetValue(shots)),
                 FewShotSeed = parse.GetValue(seed), LogSamples = parse.GetValue(logSamples), BatchSize = parse.GetValue(batch), Device = parse.GetValue(device)!,
-                ComputeType = CommonOptions.ParseDtype(parse.GetValue(dtype)),
-                PerplexityData = parse.GetValue(perplexityData) is { Length: > 0 } p ? p : null, OutputDir = parse.GetValue(output),
+                ComputeType = ComputeTarget.ParseDtype(parse.GetValue(dtype)),
+                PerplexityData = parse.GetValue(perplexityData) is { Length: > 0 } p ? p : null, OutputDir = output.Get(parse),
             };
             bool all = parse.GetValue(allCheckpoints);
             if (all && target.IsCheckpoint) throw new UserError("--all-checkpoints needs --run");
             if (all)
                 foreach (var (folder, reason) in Flame.Checkpointing.CheckpointDiagnosis.Invalid(target.Path)) Console.Error.WriteLine($"warning: skipped checkpoint {folder}: {reason}");
-            var summaries = IntoOutput(options.OutputDir, "flame eval", parse.GetValue(overwrite), () => WithProgress(!parse.GetValue(json), progress => target.IsCheckpoint
+            var summaries = IntoOutput(options.OutputDir, "flame eval", output.Spelling(parse), parse.GetValue(overwrite), () => WithProgress(!parse.GetValue(json), progress => target.IsCheckpoint
                 ? [Evaluator.EvaluateCheckpoint(target.Path, options, progress)]
                 : Evaluator.EvaluateRun(target.Path, options, all, progress)));
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(all ? (object)summaries : summaries[^1], JsonOptions.Indented));
-            else foreach (var summary in summaries) WriteSummary(summary);
-            return 0;
+            return JsonOrTable.Print(parse, json, all ? (object)summaries : summaries[^1], () => { foreach (var summary in summaries) WriteSummary(summary); });
         });
         command.Subcommands.Add(Compare());
         command.Subcommands.Add(Perplexity());
@@ -153,24 +150,27 @@ public static class EvalCommands
         command.SetAction(parse =>
         {
             var comparison = EvalComparison.Of(parse.GetValue(a)!, parse.GetValue(b)!);
-            if (parse.GetValue(json)) { Console.WriteLine(JsonSerializer.Serialize(comparison, JsonOptions.Indented)); return 0; }
-            var (nameA, nameB) = (Path.GetFileName(Path.TrimEndingDirectorySeparator(comparison.RunA)), Path.GetFileName(Path.TrimEndingDirectorySeparator(comparison.RunB)));
-            var table = new Table().Title($"[bold]{Markup.Escape(nameA)}[/] (step {comparison.StepA}) vs [bold]{Markup.Escape(nameB)}[/] (step {comparison.StepB})")
-                .AddColumn("task").AddColumn(new TableColumn("shots").RightAligned())
-                .AddColumn(new TableColumn($"acc {Markup.Escape(nameA)}").RightAligned()).AddColumn(new TableColumn($"acc {Markup.Escape(nameB)}").RightAligned())
-                .AddColumn(new TableColumn("Δ").RightAligned())
-                .AddColumn(new TableColumn($"acc_norm {Markup.Escape(nameA)}").RightAligned()).AddColumn(new TableColumn($"acc_norm {Markup.Escape(nameB)}").RightAligned())
-                .AddColumn(new TableColumn("Δ").RightAligned());
-            string Shots(ComparisonRow r) => r.ShotsA == r.ShotsB ? $"{r.ShotsA}" : $"{r.ShotsA?.ToString() ?? "-"}/{r.ShotsB?.ToString() ?? "-"}";
-            string Delta(double? d) => d is { } v ? (v >= 0 ? "+" : "") + Num(v) : "-";
-            foreach (var r in comparison.Rows)
-                table.AddRow(r.Task, Shots(r), Num(r.AccA), Num(r.AccB), Delta(r.AccDelta), Num(r.AccNormA), Num(r.AccNormB), Delta(r.AccNormDelta));
-            var avg = comparison.Average;
-            table.AddRow("[bold]average[/]", "", Num(avg.AccA), Num(avg.AccB), Delta(avg.AccDelta), Num(avg.AccNormA), Num(avg.AccNormB), Delta(avg.AccNormDelta));
-            AnsiConsole.Write(table);
-            return 0;
+            return JsonOrTable.Print(parse, json, comparison, () => ShowComparison(comparison));
         });
         return command;
+    }
+
+    static void ShowComparison(EvalComparison comparison)
+    {
+        var (nameA, nameB) = (Path.GetFileName(Path.TrimEndingDirectorySeparator(comparison.RunA)), Path.GetFileName(Path.TrimEndingDirectorySeparator(comparison.RunB)));
+        var table = new Table().Title($"[bold]{Markup.Escape(nameA)}[/] (step {comparison.StepA}) vs [bold]{Markup.Escape(nameB)}[/] (step {comparison.StepB})")
+            .AddColumn("task").AddColumn(new TableColumn("shots").RightAligned())
+            .AddColumn(new TableColumn($"acc {Markup.Escape(nameA)}").RightAligned()).AddColumn(new TableColumn($"acc {Markup.Escape(nameB)}").RightAligned())
+            .AddColumn(new TableColumn("Δ").RightAligned())
+            .AddColumn(new TableColumn($"acc_norm {Markup.Escape(nameA)}").RightAligned()).AddColumn(new TableColumn($"acc_norm {Markup.Escape(nameB)}").RightAligned())
+            .AddColumn(new TableColumn("Δ").RightAligned());
+        string Shots(ComparisonRow r) => r.ShotsA == r.ShotsB ? $"{r.ShotsA}" : $"{r.ShotsA?.ToString() ?? "-"}/{r.ShotsB?.ToString() ?? "-"}";
+        string Delta(double? d) => d is { } v ? (v >= 0 ? "+" : "") + Num(v) : "-";
+        foreach (var r in comparison.Rows)
+            table.AddRow(r.Task, Shots(r), Num(r.AccA), Num(r.AccB), Delta(r.AccDelta), Num(r.AccNormA), Num(r.AccNormB), Delta(r.AccNormDelta));
+        var avg = comparison.Average;
+        table.AddRow("[bold]average[/]", "", Num(avg.AccA), Num(avg.AccB), Delta(avg.AccDelta), Num(avg.AccNormA), Num(avg.AccNormB), Delta(avg.AccNormDelta));
+        AnsiConsole.Write(table);
     }
 
     static Command Perplexity()
@@ -183,7 +183,7 @@ public static class EvalCommands
         var split = new Option<string>("--split") { Description = "valid (default) or test", DefaultValueFactory = _ => "valid" };
         var batch = BatchSize();
         batch.DefaultValueFactory = _ => 8;
-        var output = new Option<string?>("--output") { Description = "results folder (default: RUN/eval)" };
+        var output = OutputOption();
         var overwrite = OverwriteOption();
         var device = CommonOptions.Device();
         var dtype = CommonOptions.Dtype();
@@ -205,24 +205,24 @@ public static class EvalCommands
                     "test" => Flame.Data.Samples.SplitName.Test,
                     var s => throw new UserError($"unknown split '{s}'; valid choices: valid, test"),
                 },
-                BatchSize = parse.GetValue(batch), Device = parse.GetValue(device)!, ComputeType = CommonOptions.ParseDtype(parse.GetValue(dtype)),
-                OutputDir = parse.GetValue(output),
+                BatchSize = parse.GetValue(batch), Device = parse.GetValue(device)!, ComputeType = ComputeTarget.ParseDtype(parse.GetValue(dtype)),
+                OutputDir = output.Get(parse),
             };
-            var summary = IntoOutput(options.OutputDir, "flame eval perplexity", parse.GetValue(overwrite), () => WithProgress(!parse.GetValue(json), progress => target.IsCheckpoint
+            var summary = IntoOutput(options.OutputDir, "flame eval perplexity", output.Spelling(parse), parse.GetValue(overwrite), () => WithProgress(!parse.GetValue(json), progress => target.IsCheckpoint
                 ? Evaluator.EvaluateCheckpoint(target.Path, options, progress)
                 : Evaluator.EvaluateRun(target.Path, options, false, progress)[0]));
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(summary.Perplexity, JsonOptions.Indented));
-            else WritePerplexity(summary.Perplexity!);
-            return 0;
+            return JsonOrTable.Print(parse, json, summary.Perplexity, () => WritePerplexity(summary.Perplexity!));
         });
         return command;
     }
 
-    static Option<bool> OverwriteOption() => new("--overwrite") { Description = "use an --output folder Flame did not write, removing only the result files eval writes" };
+    static OutOption OutputOption() => new("results folder (default: RUN/eval)");
 
-    /// <summary>A named --output is claimed (new, empty or an earlier eval's) for the work; the default RUN/eval is the run's own.</summary>
-    static T IntoOutput<T>(string? output, string command, bool overwrite, Func<T> work) => output is null ? work()
-        : Flame.Output.OutputFolder.ClaimFor(output, Flame.Output.OutputKind.Eval, command, "--output", overwrite, Console.Error.WriteLine, work);
+    static Option<bool> OverwriteOption() => CommonOptions.Overwrite("use an --out folder Flame did not write, removing only the result files eval writes");
+
+    /// <summary>A named --out is claimed (new, empty or an earlier eval's) for the work; the default RUN/eval is the run's own.</summary>
+    static T IntoOutput<T>(string? output, string command, string option, bool overwrite, Func<T> work) => output is null ? work()
+        : Flame.Output.OutputFolder.ClaimFor(output, Flame.Output.OutputKind.Eval, command, option, overwrite, Console.Error.WriteLine, work);
 
     static Command Bench()
     {
@@ -242,16 +242,14 @@ public static class EvalCommands
             { checkpoint, run, preset, set, choices, context, continuation, batch, device, dtype, json };
         command.SetAction(parse =>
         {
-            var torchDevice = TorchRuntime.Resolve(DeviceChoiceParser.Parse(parse.GetValue(device)!));
+            var target = CommonOptions.Target(parse, device, dtype);
             (string, ScoringThroughput) Measure() => ScoringBenchmark.Measure(
-                parse.GetValue(checkpoint) ?? parse.GetValue(run), CommonOptions.ResolveModel(parse, preset, set), torchDevice,
-                CommonOptions.ParseDtype(parse.GetValue(dtype)), parse.GetValue(choices), parse.GetValue(context), parse.GetValue(continuation), parse.GetValue(batch));
+                parse.GetValue(checkpoint) ?? parse.GetValue(run), CommonOptions.ResolveModel(parse, preset, set), target.Device,
+                target.ComputeType, parse.GetValue(choices), parse.GetValue(context), parse.GetValue(continuation), parse.GetValue(batch));
             var (name, result) = parse.GetValue(json) ? Measure() : ComputeDisplay.Status($"scoring {parse.GetValue(choices)} choices...", _ => Measure());
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(result, JsonOptions.Indented));
-            else AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {torchDevice.type}: [bold]{result.ChoicesPerSecond:N1} choices/s[/] " +
+            return JsonOrTable.Print(parse, json, result, () => AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {target.Device.type}: [bold]{result.ChoicesPerSecond:N1} choices/s[/] " +
                                         $"({result.TokensPerSecond:N0} tokens/s; {result.Choices} choices of {result.ContextTokens}+{result.ContinuationTokens} tokens, " +
-                                        $"batch {result.BatchSize}, {result.Truncated} truncated, {result.Seconds:N2} s)");
-            return 0;
+                                        $"batch {result.BatchSize}, {result.Truncated} truncated, {result.Seconds:N2} s)"));
         });
         return command;
     }

@@ -14,20 +14,20 @@ public static class ExportCommands
     static Command Hf()
     {
         var (checkpoint, run) = CheckpointOptions.Create();
-        var output = new Option<string>("--out") { Description = "folder to write (default: RUN/export/hf)" };
+        var output = new OutOption("folder to write (default: RUN/export/hf)");
         var dtype = new Option<string>("--dtype") { Description = "weights dtype: fp32 (exact) or bf16", DefaultValueFactory = _ => "fp32" };
         var shard = new Option<long>("--max-shard-mb") { Description = "model.safetensors up to this size, shards and an index above it", DefaultValueFactory = _ => 5000 };
         var noParity = new Option<bool>("--no-parity") { Description = "skip parity/ (fixed ids and this platform's logits for scripts/check-hf-parity.py)" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "write into an --out Flame did not write, removing only the files an export writes there" };
+        var overwrite = CommonOptions.Overwrite("write into an --out Flame did not write, removing only the files an export writes there");
         var command = new Command("hf", "Hugging Face folder: config.json, safetensors, tokenizer; MoE as Qwen2MoeForCausalLM, dense as LlamaForCausalLM")
             { checkpoint, run, output, dtype, shard, noParity, overwrite };
         command.SetAction(parse =>
         {
             Flame.Runtime.TorchRuntime.Initialize(); // FLAME_LIBTORCH, if set, must load before TorchSharp's own
             var source = CheckpointOptions.Resolve(parse, checkpoint, run);
-            var type = CommonOptions.ParseDtype(parse.GetValue(dtype)) ?? ScalarType.Float32;
+            var type = Flame.Runtime.ComputeTarget.ParseDtype(parse.GetValue(dtype)) ?? ScalarType.Float32;
             using var opened = TrainedCheckpoint.Load(source);
-            var folder = parse.GetValue(output) ?? Path.Combine(CheckpointOptions.RunOf(opened.Folder), "export", "hf");
+            var folder = output.Get(parse) ?? Path.Combine(CheckpointOptions.RunOf(opened.Folder), "export", "hf");
             var result = HfExport.Write(opened, folder, new HfExportOptions(type, parse.GetValue(shard) * 1_000_000, !parse.GetValue(noParity), parse.GetValue(overwrite)) { Say = Console.WriteLine });
             Console.WriteLine(
                 $"wrote {result.Folder}: {result.Architecture} from step {result.Step}, {result.WeightBytes / 1e6:N1} MB of weights in {string.Join(", ", result.Files)}");

@@ -23,16 +23,16 @@ public static class GenerateCommands
         var noCache = new Option<bool>("--no-cache") { Description = "re-run the whole sequence every step instead of using the KV cache" };
         var ignoreEnd = new Option<bool>("--ignore-eos") { Description = "keep going past the end-of-document token" };
         var device = CommonOptions.Device();
-        var dtype = CommonOptions.Dtype();
+        var dtype = CommonOptions.Dtype("fp32");
         var command = new Command("generate", "continue a prompt with a checkpoint (KV cache, temperature, top-k, top-p), streaming the text")
             { checkpoint, run, prompt, maxTokens, temperature, topK, topP, seed, noCache, ignoreEnd, device, dtype };
         command.SetAction(parse =>
         {
             var options = new GenerationOptions(parse.GetValue(maxTokens), parse.GetValue(temperature), parse.GetValue(topK),
                 parse.GetValue(topP), parse.GetValue(seed), !parse.GetValue(noCache), !parse.GetValue(ignoreEnd)).Validate();
-            var target = TorchRuntime.Resolve(DeviceChoiceParser.Parse(parse.GetValue(device)!));
-            using var opened = TrainedCheckpoint.Load(CheckpointOptions.Resolve(parse, checkpoint, run), target);
-            opened.Model.ComputeType = CommonOptions.ParseDtype(parse.GetValue(dtype)) ?? TorchSharp.torch.ScalarType.Float32;
+            var target = ComputeTarget.Resolve(parse.GetValue(device)!, parse.GetValue(dtype) ?? "fp32");
+            using var opened = TrainedCheckpoint.Load(CheckpointOptions.Resolve(parse, checkpoint, run), target.Device);
+            opened.Model.ComputeType = target.ComputeType;
             var tokenizer = opened.LoadTokenizer();
             var text = parse.GetValue(prompt)!;
             // Training puts the end-of-document token before every document, so a prompt starts after one.
@@ -55,7 +55,7 @@ public static class GenerateCommands
             }
             Console.WriteLine(stream.Flush());
             Console.Error.WriteLine($"{count} tokens in {clock.Elapsed.TotalSeconds:N2} s ({count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):N1} tokens/s, " +
-                                    $"{(options.UseCache ? "KV cache" : "no cache")}, step {opened.Step}, {target.type.ToString().ToLowerInvariant()})");
+                                    $"{(options.UseCache ? "KV cache" : "no cache")}, step {opened.Step}, {target.Device.type.ToString().ToLowerInvariant()})");
             return 0;
         });
         return command;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Flame.Model;
 using Spectre.Console;
 
@@ -19,9 +18,7 @@ public static class ModelCommands
         {
             var config = CommonOptions.ResolveModel(parse, preset, set);
             var counts = ModelAccounting.Of(config, parse.GetValue(seq));
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(ToJson(config, counts), JsonOptions.Indented));
-            else ShowTable(config, counts);
-            return 0;
+            return JsonOrTable.Print(parse, json, ToJson(config, counts), () => ShowTable(config, counts));
         });
         return new Command("model", "inspect model presets") { info, CreateDispatchCheck() };
     }
@@ -32,7 +29,7 @@ public static class ModelCommands
         var preset = CommonOptions.Preset();
         var set = CommonOptions.ModelSet();
         var device = CommonOptions.Device();
-        var dtype = CommonOptions.Dtype();
+        var dtype = CommonOptions.Dtype("fp32, for the closest comparison");
         var batch = new Option<int>("--micro-batch") { DefaultValueFactory = _ => 2, Description = "sequences" };
         var seq = new Option<int>("--seq") { DefaultValueFactory = _ => 128, Description = "tokens per sequence" };
         var json = CommonOptions.Json();
@@ -41,14 +38,11 @@ public static class ModelCommands
         command.SetAction(parse =>
         {
             var config = CommonOptions.ResolveModel(parse, preset, set);
-            var target = Flame.Runtime.TorchRuntime.Resolve(Flame.Runtime.DeviceChoiceParser.Parse(parse.GetValue(device)!));
-            var computeType = CommonOptions.ParseDtype(parse.GetValue(dtype)) ?? TorchSharp.torch.ScalarType.Float32;
-            var r = DispatchParity.Check(config, target, computeType, parse.GetValue(batch), parse.GetValue(seq));
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(r, JsonOptions.Indented));
-            else
+            var target = Flame.Runtime.ComputeTarget.Resolve(parse.GetValue(device)!, parse.GetValue(dtype) ?? "fp32");
+            var r = DispatchParity.Check(config, target.Device, target.ComputeType, parse.GetValue(batch), parse.GetValue(seq));
+            return JsonOrTable.Print(parse, json, r, () =>
                 AnsiConsole.MarkupLine($"{config.Name} on {r.Device} ({r.Dtype}): max |logit diff| {r.MaxLogitDiff:E2} (max |logit| {r.MaxLogit:N2}), " +
-                                       $"max |grad diff| {r.MaxGradDiff:E2} (max |grad| {r.MaxGrad:E2})");
-            return 0;
+                                       $"max |grad diff| {r.MaxGradDiff:E2} (max |grad| {r.MaxGrad:E2})"));
         });
         return command;
     }

@@ -32,15 +32,15 @@ public static class RunCommands
     {
         var file = ConfigArgument();
         var set = SetOption();
-        var output = new Option<string?>("--out") { Description = "run folder (default: runs/<config name>, or runs/demo)" };
+        var output = new OutOption("run folder (default: runs/<config name>, or runs/demo)", "RUN");
         var resume = new Option<bool>("--resume") { Description = "continue from the newest valid checkpoint in the run folder" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "start again in a run folder that holds a run (or a folder Flame did not write), removing only what this command writes there" };
+        var overwrite = CommonOptions.Overwrite("start again in a run folder that holds a run (or a folder Flame did not write), removing only what this command writes there");
         var command = new Command(name, description) { file, set, output, resume, overwrite };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(file);
             var overrides = parse.GetValue(set) ?? [];
-            var runDir = parse.GetValue(output) ?? Path.Combine("runs", path is null ? "demo" : Path.GetFileNameWithoutExtension(path));
+            var runDir = output.Get(parse) ?? Path.Combine("runs", path is null ? "demo" : Path.GetFileNameWithoutExtension(path));
             bool resuming = parse.GetValue(resume);
             if (resuming && parse.GetValue(overwrite))
                 throw new UserError("--resume continues a run and --overwrite starts it again: give one of them");

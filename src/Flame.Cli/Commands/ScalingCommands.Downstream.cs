@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Flame.Scaling;
 using Spectre.Console;
 
@@ -39,10 +38,7 @@ public static partial class ScalingCommands
             var results = DownstreamResultsCsv.Read(parse.GetValue(input)!);
             var fits = AccuracyCurveFit.FitPerTask(results, parse.GetValue(floor));
             var rows = fits.Select(f => (Fit: f, Predictions: targets.Select(t => f.Predict(t.Loss, t.Budget)).ToList())).ToList();
-            if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(rows.Select(r => DownstreamJson(r.Fit, r.Predictions)), JsonOptions.Indented));
-            else ShowDownstream(rows);
-            return 0;
+            return JsonOrTable.Print(parse, json, rows.Select(r => DownstreamJson(r.Fit, r.Predictions)), () => ShowDownstream(rows));
         });
         return command;
     }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Flame.Model;
 using Flame.Scaling;
 using Spectre.Console;
@@ -37,10 +36,7 @@ public static partial class ScalingCommands
                 var match = models is null ? null : ArchitectureMatch.Nearest(models, closed, resolved, step);
                 return (Closed: closed, Numeric: numeric, Match: match);
             }).ToList();
-            if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(rows.Select(r => OptimalJson(r.Closed, r.Numeric, r.Match)), JsonOptions.Indented));
-            else ShowOptimal(resolved, source, rows, step);
-            return 0;
+            return JsonOrTable.Print(parse, json, rows.Select(r => OptimalJson(r.Closed, r.Numeric, r.Match)), () => ShowOptimal(resolved, source, rows, step));
         });
         return command;
     }

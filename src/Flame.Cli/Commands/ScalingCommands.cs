@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Flame.Model;
 using Flame.Scaling;
 using Spectre.Console;
@@ -24,12 +23,12 @@ public static partial class ScalingCommands
             { Description = "tokens per optimizer step", DefaultValueFactory = _ => ScalingPlan.DefaultTokensPerStep };
         var grid = new Option<string?>("--grid") { Description = "architecture grid: flame (FLAME-MoE's 16); the default when no --presets" };
         var json = CommonOptions.Json();
-        var output = new Option<string?>("--out") { Description = "sweep folder: write one experiment config per run into OUT/runs/ (for flame scaling run)" };
+        var output = new OutOption("sweep folder: write one experiment config per run into OUT/runs/ (for flame scaling run)", "SWEEP");
         var baseConfig = RunCommands.ConfigArgument();
         baseConfig.Description = "with --out: the experiment every run starts from (data, batch, schedule); its global batch x seq is the tokens per step";
         var set = RunCommands.SetOption();
         var speed = new Option<double?>("--tokens-per-second") { Description = "measured training speed, to estimate each run's time" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "use an --out folder Flame did not write, removing only what a sweep writes there (runs/, results.csv)" };
+        var overwrite = CommonOptions.Overwrite("use an --out folder Flame did not write, removing only what a sweep writes there (runs/, results.csv)");
         var command = new Command("plan", "parameters, tokens D = C/(6N) and iterations for each model at each budget")
             { presets, budgets, tokensPerStep, grid, json, output, baseConfig, set, speed, overwrite };
         command.SetAction(parse =>
@@ -43,7 +42,7 @@ public static partial class ScalingCommands
             if (gridName is not null || presetList is null) models.AddRange(IsoFlopGrid.Architectures);
             var budgetList = parse.GetValue(budgets) is { } b ? ParseBudgets(b) : IsoFlopGrid.Budgets;
             long perStep = parse.GetValue(tokensPerStep);
-            if (parse.GetValue(output) is { } sweep)
+            if (output.Get(parse) is { } sweep)
             {
                 var start = Flame.Experiments.ExperimentConfigFile.Load(parse.GetValue(baseConfig), parse.GetValue(set) ?? []);
                 perStep = (long)start.Training.GlobalBatch * start.Training.Sequence;
@@ -51,9 +50,7 @@ public static partial class ScalingCommands
                 Console.Error.WriteLine($"wrote {files.Count} run configs to {Path.Combine(sweep, "runs")} ({perStep:N0} tokens per step); train them with: flame scaling run {sweep}");
             }
             var runs = ScalingPlan.Build(models, budgetList, perStep);
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(runs, JsonOptions.Indented));
-            else ShowPlan(runs, perStep, parse.GetValue(speed));
-            return 0;
+            return JsonOrTable.Print(parse, json, runs, () => ShowPlan(runs, perStep, parse.GetValue(speed)));
         });
         return command;
     }
@@ -96,27 +93,13 @@ public static partial class ScalingCommands
             { input, tolerance, bootstrap, seed, plots, json };
         command.SetAction(parse =>
         {
-            var runs = ScalingResultsCsv.Read(parse.GetValue(input)!);
-            var approach2 = IsoFlopFit.Fit(runs, parse.GetValue(tolerance));
-            int samples = parse.GetValue(bootstrap);
-            if (samples < 0) throw new UserError($"--bootstrap must be 0 or more (got {samples})");
-            // Approach 2 stands on its own: a sweep too small for the parametric fit still gets its profiles and figures.
-            ParametricFitResult? approach3 = null;
-            string? approach3Error = null;
-            try { approach3 = ParametricFit.Fit(runs); }
-            catch (UserError e) { approach3Error = e.Message; }
-            if (!approach2.Fitted && approach3 is null)
-                throw new UserError($"nothing could be fitted to {parse.GetValue(input)}: {Approach2Missing(approach2)}; {approach3Error}");
-            var intervals = samples > 0 && approach3 is not null ? Bootstrap.Run(runs, samples, parse.GetValue(seed)) : null;
-            if (parse.GetResult(plots) is not null)
+            var fit = ScalingFitWorkflow.Run(new ScalingFitOptions(parse.GetValue(input)!)
             {
-                string folder = parse.GetValue(plots) ?? Path.GetDirectoryName(Path.GetFullPath(parse.GetValue(input)!))!;
-                foreach (var file in Flame.Scaling.Plots.ScalingPlots.Write(folder, runs, approach2, approach3?.Law))
-                    Console.Error.WriteLine($"wrote {file}");
-            }
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(FitJson(runs.Count, approach2, approach3, approach3Error, intervals), JsonOptions.Indented));
-            else ShowFit(approach2, approach3, approach3Error, intervals);
-            return 0;
+                BudgetTolerance = parse.GetValue(tolerance), Bootstrap = parse.GetValue(bootstrap), Seed = parse.GetValue(seed),
+                Plots = parse.GetResult(plots) is not null, PlotsFolder = parse.GetValue(plots),
+            });
+            foreach (var file in fit.Plots) Console.Error.WriteLine($"wrote {file}");
+            return JsonOrTable.Print(parse, json, FitJson(fit), () => ShowFit(fit));
         });
         return command;
     }
@@ -154,8 +137,9 @@ public static partial class ScalingCommands
         ["a"] = l.ParamsExponent, ["b"] = l.TokensExponent,
     };
 
-    static Dictionary<string, object?> FitJson(int count, IsoFlopFitResult a2, ParametricFitResult? a3, string? a3Error, BootstrapIntervals? boot)
+    static Dictionary<string, object?> FitJson(ScalingFitResult fit)
     {
+        var (count, a2, a3, a3Error, boot) = (fit.Runs.Count, fit.Approach2, fit.Approach3, fit.Approach3Error, fit.Bootstrap);
         if (a3 is null) return new() { ["runs"] = count, ["approach2"] = a2, ["approach3"] = null, ["approach3_error"] = a3Error, ["bootstrap"] = null };
         var approach3 = LawJson(a3.Law);
         approach3["objective"] = a3.Objective;
@@ -176,15 +160,11 @@ public static partial class ScalingCommands
         };
     }
 
-    /// <summary>Why Approach 2 has no profile, in one clause.</summary>
-    static string Approach2Missing(IsoFlopFitResult a2) =>
-        $"Approach 2 needs a budget with runs of at least {IsoFlopFit.MinimumSizes} model sizes, and none of the {a2.LeftOut.Count} budgets " +
-        $"(FLOPs grouped within {a2.BudgetTolerance.ToString("0.###%", CultureInfo.InvariantCulture)}; --budget-tolerance) has them";
-
     static string Flops(double c) => c.ToString("0.00E+0", CultureInfo.InvariantCulture);
 
-    static void ShowFit(IsoFlopFitResult a2, ParametricFitResult? a3, string? a3Error, BootstrapIntervals? boot)
+    static void ShowFit(ScalingFitResult fit)
     {
+        var (a2, a3, a3Error, boot) = (fit.Approach2, fit.Approach3, fit.Approach3Error, fit.Bootstrap);
         if (a2.Fitted)
         {
             var profiles = new Table().Title($"[bold]Approach 2[/]: IsoFLOP profiles (budgets grouped within {a2.BudgetTolerance.ToString("0.###%", CultureInfo.InvariantCulture)} of their FLOPs)")
@@ -195,7 +175,7 @@ public static partial class ScalingCommands
                                 p.BestRunParams.ToString("0.000E+0", CultureInfo.InvariantCulture), $"{p.BestRunLoss:F4}");
             AnsiConsole.Write(profiles);
         }
-        else AnsiConsole.MarkupLineInterpolated($"[yellow]Approach 2 not fitted:[/] {Approach2Missing(a2)}");
+        else AnsiConsole.MarkupLineInterpolated($"[yellow]Approach 2 not fitted:[/] {ScalingFitWorkflow.Approach2Missing(a2)}");
         if (a2.LeftOut.Count > 0)
         {
             var list = string.Join(", ", a2.LeftOut.Take(8).Select(b => $"C = {Flops(b.Budget)} ({b.Runs} runs, {b.Sizes} sizes)")) + (a2.LeftOut.Count > 8 ? ", ..." : "");

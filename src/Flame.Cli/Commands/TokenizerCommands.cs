@@ -16,23 +16,24 @@ public static class TokenizerCommands
     {
         var inputs = DataOptions.Inputs();
         var vocab = new Option<int>("--vocab-size") { Description = "tokens in the vocabulary, specials and the 256 bytes included", DefaultValueFactory = _ => 8192 };
-        var output = new Option<string>("--output") { Description = "tokenizer.json to write", Required = true };
+        var output = new OutOption("tokenizer.json to write", "FILE", required: true);
         var textField = DataOptions.TextField();
         var skipBad = DataOptions.SkipBad();
-        var overwrite = new Option<bool>("--overwrite") { Description = "replace an existing --output file" };
+        var overwrite = CommonOptions.Overwrite("replace an existing --out file");
         var format = DataOptions.Format();
         var command = new Command("train", "train a byte-level BPE tokenizer (id 0 = <|endoftext|>) and write a Hugging Face tokenizer.json")
             { inputs, vocab, output, textField, skipBad, format, overwrite };
         command.SetAction(parse =>
         {
-            Flame.Output.OutputFiles.RequireNew("--output", parse.GetValue(overwrite), parse.GetValue(output)!);
+            var path = output.Get(parse)!;
+            Flame.Output.OutputFiles.RequireNew(output.Spelling(parse), parse.GetValue(overwrite), path);
             var files = CorpusInputs.Expand(parse.GetValue(inputs) is { Length: > 0 } named ? named : [DemoAssets.CorpusPath()]);
             var log = new CorpusReadLog();
             var clock = Stopwatch.StartNew();
             var texts = CorpusReader.Read(files, new CorpusReadOptions(parse.GetValue(textField)!, parse.GetValue(skipBad), CorpusFormats.Parse(parse.GetValue(format))), log).Select(d => d.Text);
             var model = ComputeDisplay.Status("training BPE...", _ => BpeTrainer.Train(texts, new BpeTrainerOptions(parse.GetValue(vocab))));
-            TokenizerJsonWriter.Write(parse.GetValue(output)!, model);
-            AnsiConsole.MarkupLineInterpolated($"wrote {parse.GetValue(output)}: {model.VocabSize:N0} tokens, {model.Merges.Count:N0} merges, in {clock.Elapsed.TotalSeconds:N1} s");
+            TokenizerJsonWriter.Write(path, model);
+            AnsiConsole.MarkupLineInterpolated($"wrote {path}: {model.VocabSize:N0} tokens, {model.Merges.Count:N0} merges, in {clock.Elapsed.TotalSeconds:N1} s");
             if (log.Skipped > 0) AnsiConsole.MarkupLineInterpolated($"[yellow]skipped {log.Skipped:N0} bad records[/]");
             return 0;
         });

@@ -16,9 +16,9 @@ public static class TraceCommands
         var batch = new Option<int>("--batch") { Description = "sequences per forward pass", DefaultValueFactory = _ => defaults.BatchSize };
         var data = new Option<string[]>("--data") { Description = "dataset prefix(es) to take the traced split from (default: the run's)", AllowMultipleArgumentsPerToken = true };
         var split = new Option<string>("--split") { Description = "split whose first samples are traced: test (as FLAME-MoE traced), valid or train", DefaultValueFactory = _ => defaults.Split };
-        var output = new Option<string?>("--output") { Description = "trace folder (default: RUN/traces)" };
+        var output = new OutOption("trace folder (default: RUN/traces)");
         var device = CommonOptions.Device();
-        var overwrite = new Option<bool>("--overwrite") { Description = "trace into an --output Flame did not write, removing only samples/, actives/ and manifest.json there" };
+        var overwrite = CommonOptions.Overwrite("trace into an --out Flame did not write, removing only samples/, actives/ and manifest.json there");
         var command = new Command("trace", "record each checkpoint's top-k experts and gate scores for a fixed held-out token set, in the FLAME-MoE trace layout")
             { run, tokens, seq, batch, data, split, output, device, overwrite };
         command.SetAction(parse =>
@@ -26,7 +26,7 @@ public static class TraceCommands
             var options = new TraceOptions
             {
                 Tokens = parse.GetValue(tokens), Sequence = parse.GetValue(seq), BatchSize = parse.GetValue(batch),
-                Data = parse.GetValue(data) is { Length: > 0 } d ? d : null, Output = parse.GetValue(output), Device = parse.GetValue(device)!,
+                Data = parse.GetValue(data) is { Length: > 0 } d ? d : null, Output = output.Get(parse), OutputOption = output.Spelling(parse), Device = parse.GetValue(device)!,
                 Split = TraceSplit.Parse(parse.GetValue(split)!, "--split"), Overwrite = parse.GetValue(overwrite),
             };
             var result = TraceCapture.Run(parse.GetValue(run)!, options, message => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]"));

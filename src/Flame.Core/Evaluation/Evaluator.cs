@@ -28,9 +28,9 @@ public static class Evaluator
         options.Validate();
         // Read every task file before loading the model, so a missing file fails fast.
         var tasks = LoadTasks(options);
-        var device = TorchRuntime.Resolve(DeviceChoiceParser.Parse(options.Device));
+        var (device, computeType) = ComputeTarget.On(ComputeTarget.ResolveDevice(options.Device), options.ComputeType);
         using var checkpoint = TrainedCheckpoint.Load(checkpointOrRun, device);
-        checkpoint.Model.ComputeType = options.ComputeType ?? (device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32);
+        checkpoint.Model.ComputeType = computeType;
         var runDir = RunFolderOf(checkpoint.Folder);
         var output = options.OutputDir ?? Path.Combine(runDir ?? checkpoint.Folder, FolderName);
 

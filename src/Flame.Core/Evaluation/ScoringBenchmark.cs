@@ -25,7 +25,7 @@ public static class ScoringBenchmark
         using var built = loaded is null ? new FlameModel(fresh) : null;
         if (built is not null) { built.to(device); built.eval(); }
         var model = loaded?.Model ?? built!;
-        model.ComputeType = computeType ?? (device.type == TorchSharp.DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32);
+        model.ComputeType = computeType ?? Runtime.ComputeTarget.DefaultComputeType(device);
         var name = loaded is null ? $"{model.Config.Name} (fresh)" : $"{model.Config.Name} step {loaded.Step}";
         return (name, Run(model, device, choices, contextTokens, continuationTokens, batchSize));
     }

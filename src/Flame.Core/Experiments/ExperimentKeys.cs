@@ -63,6 +63,24 @@ public static class ExperimentKeys
     public static IReadOnlyList<string> OverridesFor(ModelConfig model) =>
         Flame.Model.ModelOverrides.Keys.Select(k => $"{k}={Format(ModelValue(model, k))}").ToList();
 
+    /// <summary>
+    /// A model override in either spelling, the config key's (`model.experts=32`, as `flame train --set` takes it) or
+    /// the bare one (`experts=32`), as the bare `key=value` that <see cref="ModelOverrides.Apply"/> takes. Any other
+    /// section's key is a <see cref="UserError"/>; an unknown model number is left for <see cref="ModelOverrides"/> to name.
+    /// </summary>
+    public static string ModelOverride(string assignment)
+    {
+        int eq = assignment.IndexOf('=');
+        if (eq <= 0) return assignment; // not key=value: ModelOverrides says so
+        var key = assignment[..eq].Trim();
+        int dot = key.IndexOf('.');
+        if (dot < 0) return assignment;
+        if (!key[..dot].Equals("model", StringComparison.OrdinalIgnoreCase) || key[(dot + 1)..].Equals("preset", StringComparison.OrdinalIgnoreCase))
+            throw new UserError($"'{key}' is not a model number; these overrides take model.KEY=VALUE or KEY=VALUE with KEY one of: " +
+                                string.Join(", ", Flame.Model.ModelOverrides.Keys) + (key.EndsWith(".preset", StringComparison.OrdinalIgnoreCase) ? " (name the model with --preset)" : ""));
+        return key[(dot + 1)..] + assignment[eq..];
+    }
+
     public static readonly IReadOnlyList<ConfigKey> All =
     [
         Train("data.path", ConfigValueKind.TextList, "dataset prefix, or weights and prefixes (W1, P1, W2, P2, ...) of Megatron indexed datasets; empty = the demo Brown corpus",

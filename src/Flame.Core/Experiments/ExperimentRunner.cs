@@ -20,7 +20,7 @@ public sealed class ExperimentRunner(ExperimentConfig config, string runDirector
     public void PrepareData()
     {
         // A device that cannot start is the user's to fix before anything is written.
-        Runtime.TorchRuntime.Resolve(Runtime.DeviceChoiceParser.Parse(Config.Training.Device));
+        Runtime.ComputeTarget.ResolveDevice(Config.Training.Device);
         // Under a launcher: the layout is checked before anything is written, rank 0 prepares and records, the others wait.
         var world = Distributed.ProcessWorld.Communicator;
         Config = Config with { Training = Config.Training with { Parallel = Layout.Record(Config.Training.Parallel) } };

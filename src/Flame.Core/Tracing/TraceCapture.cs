@@ -57,12 +57,12 @@ public static class TraceCapture
         };
         // The output is ours (new, empty, or an earlier capture) or the user said --overwrite; one capture writes it at a time.
         Output.OutputFolder.RefuseLinks(output, TraceLayout.SamplesFolder, TraceLayout.ActivesFolder);
-        Output.OutputFolder.Claim(output, Output.OutputKind.Traces, "flame trace", "--output", options.Overwrite, onProgress);
+        Output.OutputFolder.Claim(output, Output.OutputKind.Traces, "flame trace", options.OutputOption, options.Overwrite, onProgress);
         using var writer = Output.RunLock.Acquire(output, "flame trace");
         var kept = Prepare(output, manifest);
         if (kept.Count == 0) WriteSamples(output, valid, samples, sequence, options);
 
-        var device = TorchRuntime.Resolve(DeviceChoiceParser.Parse(options.Device));
+        var device = ComputeTarget.ResolveDevice(options.Device);
         var written = new List<long>();
         foreach (var (step, folder) in checkpoints)
         {

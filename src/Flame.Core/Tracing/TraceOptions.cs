@@ -19,6 +19,8 @@ public sealed record TraceOptions
     public string Split { get; init; } = TraceSplit.Default;
     /// <summary>Output folder; default RUN/traces.</summary>
     public string? Output { get; init; }
+    /// <summary>The option that named <see cref="Output"/>, as the user spelled it, for messages.</summary>
+    public string OutputOption { get; init; } = "--out";
     /// <summary>Write into an output folder Flame did not write, removing only samples/, actives/ and manifest.json there.</summary>
     public bool Overwrite { get; init; }
     /// <summary>Routing rows per Parquet row group.</summary>

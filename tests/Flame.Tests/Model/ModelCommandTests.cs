@@ -45,6 +45,51 @@ public class ModelCommandTests
         Assert.Contains("flame-moe-38m", error);
     }
 
+    [Theory]
+    [InlineData("flame-moe-290m", "experts", "32")]
+    [InlineData("flame-moe-290m", "top_k", "2")]
+    [InlineData("demo", "dense_layers", "0,1")]
+    [InlineData("demo", "hidden", "96")]
+    public void InfoSetTakesTheConfigKeyAsTrainDoesAndTheBareKey(string preset, string leaf, string value)
+    {
+        var (bareCode, bare, bareErr) = Run("model", "info", "--preset", preset, "--set", $"{leaf}={value}", "--json");
+        var (keyCode, keyed, keyErr) = Run("model", "info", "--preset", preset, "--set", $"model.{leaf}={value}", "--json");
+        Assert.True(bareCode == 0, bareErr);
+        Assert.True(keyCode == 0, keyErr);
+        Assert.Equal(bare, keyed);
+        // Both are the counts of the preset with that override, as `flame train --set model.KEY=VALUE` builds it.
+        var config = Flame.Experiments.ExperimentConfigFile.Load(null, [$"model.preset={preset}", $"model.{leaf}={value}"]).Training.ResolveModel();
+        var counts = ModelAccounting.Of(config);
+        using var json = JsonDocument.Parse(keyed);
+        Assert.Equal(counts.TotalParams, json.RootElement.GetProperty("total_params").GetInt64());
+        Assert.Equal(counts.ActiveParams, json.RootElement.GetProperty("active_params").GetInt64());
+        Assert.Equal(counts.FlameParams, json.RootElement.GetProperty("flame_params").GetInt64());
+        Assert.NotEqual(Run("model", "info", "--preset", preset, "--json").Out, keyed); // the override took effect
+    }
+
+    [Fact]
+    public void InfoSetWithModelExperts32GivesTheHalvedExpertCount()
+    {
+        var (code, output, error) = Run("model", "info", "--preset", "flame-moe-290m", "--set", "model.experts=32", "--json");
+        Assert.True(code == 0, error);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal(32, json.RootElement.GetProperty("experts").GetInt32());
+        Assert.Equal(ModelAccounting.Of(ModelOverrides.Apply(ModelPresets.Get("flame-moe-290m"), ["experts=32"])).TotalParams,
+                     json.RootElement.GetProperty("total_params").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("training.iterations=5", "'training.iterations' is not a model number")]
+    [InlineData("model.preset=flame-moe-38m", "name the model with --preset")]
+    [InlineData("model.nonsense=1", "unknown model key 'nonsense'")]
+    public void InfoSetRefusesKeysThatAreNotModelNumbers(string assignment, string expected)
+    {
+        var (code, _, error) = Run("model", "info", "--preset", "demo", "--set", assignment);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
     [Fact]
     public void OverridesChangeTheCounts()
     {
