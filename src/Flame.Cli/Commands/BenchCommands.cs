@@ -59,7 +59,7 @@ public static class BenchCommands
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first", DefaultValueFactory = _ => 3 };
         var data = new Option<string?>("--data") { Description = "token file (dataset prefix) read as the trainer reads it; default synthetic ids" };
         var dispatch = new Option<string>("--dispatch") { Description = "grouped (default) or reference", DefaultValueFactory = _ => "grouped" };
-        var peak = new Option<double?>("--peak-tflops") { Description = "device peak for MFU (default 989, H100 bf16 dense, on CUDA)" };
+        var peak = new Option<double?>("--peak-tflops") { Description = $"device peak for MFU (default {PeakTflops.H100Bf16Dense:G}, H100 bf16 dense, on CUDA)" };
         var fused = new Option<bool>("--fused-adamw") { Description = "AdamW through torch._fused_adamw_ (one kernel per group)" };
         var perOpCasts = new Option<bool>("--per-op-casts") { Description = "cast bf16 weights in every op instead of once per step" };
         var breakdown = new Option<int>("--breakdown") { Description = "profiled steps after the timed ones, timed per phase (may synchronise)", DefaultValueFactory = _ => 0 };

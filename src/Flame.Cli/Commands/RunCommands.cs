@@ -57,7 +57,7 @@ public static class RunCommands
                 runner.Train(resuming);
                 return 0;
             }
-            if (ProcessWorld.Launch.Size > 1) AnsiConsole.WriteLine(runner.Layout.Describe());
+            if (ProcessWorld.Launch.Size > 1) AnsiConsole.WriteLine(runner.Config.Training.Parallel.Layout.Describe());
             ComputeDisplay.Status("preparing data...", _ => runner.PrepareData());
             Train(runner, resuming, ResumeHint.Command(name, runDir, overrides));
             if (!trainOnly) RunStagesAfterTraining(runner);

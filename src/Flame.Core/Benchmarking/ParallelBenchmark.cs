@@ -13,7 +13,7 @@ public sealed record ParallelBenchmarkOptions(TrainBenchmarkOptions Step, bool D
 /// <summary>One layout's timing: global tokens/s, and model TFLOP/s per device (the job's rate over its ranks).</summary>
 public sealed record ParallelLayoutTiming(
     int Data, int Expert, double SecondsPerStep, double TokensPerSecond, double TflopsPerDevice, double? Mfu,
-    double FirstLoss, double FinalLoss, PhaseBreakdown? Breakdown);
+    double FirstLoss, double FinalLoss, IReadOnlyList<double> Losses, PhaseBreakdown? Breakdown);
 
 public sealed record ParallelBenchmarkResult(
     string Preset, string Device, string Dtype, string Dispatch, string Data, string Launcher, int World, int MicroBatch, int Accumulation,
@@ -65,7 +65,7 @@ public static class ParallelBenchmark
             double tokensPerSecond = (double)globalBatch * s.Sequence / t.SecondsPerStep;
             double perDevice = tokensPerSecond * flopsPerToken / 1e12 / world.Size;
             timings.Add(new ParallelLayoutTiming(layout.Data, layout.Expert, t.SecondsPerStep, tokensPerSecond, perDevice,
-                peak > 0 ? perDevice / peak : null, t.FirstLoss, t.FinalLoss, t.Breakdown));
+                peak > 0 ? perDevice / peak : null, t.FirstLoss, t.FinalLoss, t.Losses, t.Breakdown));
         }
         return new ParallelBenchmarkResult(s.Model.Name, s.Device.ToString(), step.ComputeType.ToString(), s.Dispatch.ToString(), source,
             launcher, world.Size, s.MicroBatch, s.Accumulation, s.Sequence, globalBatch, s.Steps, s.Warmup, o.DistributedOptimizer,

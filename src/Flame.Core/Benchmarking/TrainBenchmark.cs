@@ -35,10 +35,14 @@ public sealed record TrainBenchmarkResult(
     string Preset, string Device, string Dtype, string Dispatch, string Data, int MicroBatch, int Accumulation, int Sequence,
     int Steps, int Warmup, bool FusedAdamW, bool CacheWeightCasts, double SecondsPerStep, double TokensPerSecond,
     double FlopsPerToken, double ModelTflops, double? PeakTflops, double? Mfu, double FirstLoss, double FinalLoss,
-    MemoryReading Memory, PhaseBreakdown? Breakdown);
+    IReadOnlyList<double> Losses, MemoryReading Memory, PhaseBreakdown? Breakdown);
 
 /// <summary>One layout's measurement: seconds per step (the slowest rank's), the first and last timed losses (means over ranks), memory and the breakdown.</summary>
-public sealed record StepTiming(double SecondsPerStep, double FirstLoss, double FinalLoss, MemoryReading Memory, PhaseBreakdown? Breakdown);
+public sealed record StepTiming(double SecondsPerStep, IReadOnlyList<double> Losses, MemoryReading Memory, PhaseBreakdown? Breakdown)
+{
+    public double FirstLoss => Losses[0];
+    public double FinalLoss => Losses[^1];
+}
 
 /// <summary>
 /// The trainer's own step (<see cref="TrainingStep"/>: per micro-batch forward, lm loss plus the MoE losses scaled by
@@ -74,12 +78,12 @@ public static class TrainBenchmark
             o.Model.Name, o.Device.ToString(), step.ComputeType.ToString(), o.Dispatch.ToString(), source,
             o.MicroBatch, o.Accumulation, o.Sequence, o.Steps, o.Warmup, o.FusedAdamW, o.CacheWeightCasts, timing.SecondsPerStep,
             tokensPerSecond, flopsPerToken, tflops, peak, peak > 0 ? tflops / peak : null, timing.FirstLoss, timing.FinalLoss,
-            timing.Memory, timing.Breakdown);
+            timing.Losses, timing.Memory, timing.Breakdown);
     }
 
     /// <summary>The training step a benchmark's options describe (the trainer's AdamW settings; bf16 on CUDA unless asked otherwise).</summary>
     public static StepOptions StepOptionsOf(TrainBenchmarkOptions o, int globalBatch, bool distributedOptimizer = false) =>
-        new(o.Model, o.Device, o.ComputeType ?? TorchRuntime.ComputeType(o.Device), o.MicroBatch, globalBatch, new OptimizerSettings(),
+        new(o.Model, o.Device, o.ComputeType ?? ComputeTarget.DefaultComputeType(o.Device), o.MicroBatch, globalBatch, new OptimizerSettings(),
             o.Seed, o.LearningRate, distributedOptimizer, o.FusedAdamW, o.Dispatch, o.CacheWeightCasts);
 
     /// <summary>
@@ -108,7 +112,7 @@ public static class TrainBenchmark
         for (int i = 0; i < steps; i++) losses.Add(step.Run(next++, lr, batches));
         Synchronize(device);
         double seconds = Slowest(world, clock.Elapsed.TotalSeconds / steps, device);
-        double first = step.Groups.MeanOverRanks(losses[0].Lm).item<float>(), final = step.Groups.MeanOverRanks(losses[^1].Lm).item<float>();
+        var means = losses.Select(l => (double)step.Groups.MeanOverRanks(l.Lm).item<float>()).ToList();
         losses.ForEach(l => l.Dispose());
         var memory = ReadMemory(device, memoryBefore);
 
@@ -133,7 +137,7 @@ public static class TrainBenchmark
                         stepMs > 0 ? kv.Value * 1000 / breakdownSteps / stepMs : 0)).ToList());
             }
         }
-        return new StepTiming(seconds, first, final, memory, breakdown);
+        return new StepTiming(seconds, means, memory, breakdown);
     }
 
     /// <summary>The largest of the ranks' seconds per step: a step ends when its last rank ends.</summary>

@@ -13,26 +13,49 @@ public static class ExperimentConfigFile
 {
     public const string ResolvedFileName = Output.RunFiles.Name.ConfigToml;
 
+    /// <summary>Keys a run records (the launcher decides them) and nobody sets.</summary>
+    static readonly string[] Recorded = ["parallel.world", "parallel.data"];
+
     /// <param name="path">a TOML file, or null for the defaults (the demo experiment).</param>
     /// <param name="overrides">`section.key=value` assignments applied after the file.</param>
-    public static ExperimentConfig Load(string? path, IEnumerable<string> overrides)
+    /// <param name="written">the file is one Flame wrote (a run's config.toml, a sweep's plan): its recorded layout is
+    /// replaced by this job's; in any other file a recorded key must agree with this job's layout.</param>
+    public static ExperimentConfig Load(string? path, IEnumerable<string> overrides, bool written = false)
     {
         var config = new ExperimentConfig();
+        var given = new List<(string Key, string Value, string Source)>();
         if (path is not null)
         {
             if (!File.Exists(path)) throw new UserError($"{path}: no such config file");
-            config = Apply(config, Flatten(Parse(path)), path);
+            var assignments = Flatten(Parse(path)).ToList();
+            if (!written) given.AddRange(assignments.Where(a => Recorded.Contains(a.Key)).Select(a => (a.Key, a.Value, path)));
+            config = Apply(config, assignments, path);
         }
         foreach (var assignment in overrides)
         {
             int eq = assignment.IndexOf('=');
             if (eq <= 0) throw new UserError($"override '{assignment}' is not section.key=value (flame config keys lists the keys)");
-            config = Apply(config, [(assignment[..eq].Trim(), assignment[(eq + 1)..].Trim())], "--set");
+            var key = assignment[..eq].Trim();
+            if (Recorded.Contains(key))
+                throw new UserError($"--set {key}: the run records it from the launcher (mpirun -np N or srun decide the ranks, parallel.expert how they split); leave it out");
+            config = Apply(config, [(key, assignment[(eq + 1)..].Trim())], "--set");
         }
-        return Resolve(config);
+        var resolved = Resolve(config);
+        foreach (var (key, value, source) in given)
+        {
+            var actual = ExperimentKeys.Format(ExperimentKeys.Find(key).Get(resolved));
+            if (actual != value)
+                throw new UserError($"{source}: {key} = {value}, but this job's layout has {key} = {actual} ({resolved.Training.Parallel.Layout.Describe()}); " +
+                                    "the launcher decides it: remove the key, or launch the job it names");
+        }
+        return resolved;
     }
 
-    /// <summary>Validates everything that can be checked before training and fixes iterations from a FLOP budget.</summary>
+    /// <summary>
+    /// Validates everything that can be checked before training (every number in its range, the batch sizes, the
+    /// sequence against the model), fixes iterations from a FLOP budget, and records the layout of this job's ranks
+    /// (<see cref="Distributed.ParallelLayout.Resolve"/>, against the model's experts and the batch): the one check of an experiment.
+    /// </summary>
     public static ExperimentConfig Resolve(ExperimentConfig config)
     {
         ConfigRanges.Check(config);
@@ -42,7 +65,9 @@ public static class ExperimentConfigFile
             throw new UserError($"data.seq {training.Sequence} exceeds model.max_positions {model.MaxPositions}");
         if (config.Evaluation.Tasks.Count > 0 && config.Evaluation.DataDir.Length == 0)
             throw new UserError("evaluation.tasks needs evaluation.data_dir, the folder holding the task files");
-        return config with { Training = training };
+        var layout = Distributed.ParallelLayout.Resolve(Distributed.ProcessWorld.Launch.Size, training.Parallel, model.Experts,
+            training.MicroBatch, training.GlobalBatch);
+        return config with { Training = training with { Parallel = layout.Record(training.Parallel) } };
     }
 
     static TomlTable Parse(string path)

@@ -106,7 +106,7 @@ public static class ExperimentKeys
             t => t.Device, (t, k, v) => t with { Device = v }),
         Train("training.log_every", ConfigValueKind.Integer, "steps between logged metrics (the only host reads)",
             t => t.LogEvery, (t, k, v) => t with { LogEvery = k.ParseInt32(v) }),
-        Train("training.peak_tflops", ConfigValueKind.Real, "device peak dense TFLOP/s for MFU; 0 = 989 (H100 bf16) on CUDA, no MFU on CPU",
+        Train("training.peak_tflops", ConfigValueKind.Real, $"device peak dense TFLOP/s for MFU; 0 = {Runtime.PeakTflops.H100Bf16Dense:G} (H100 bf16) on CUDA, no MFU on CPU",
             t => t.PeakTflops, (t, k, v) => t with { PeakTflops = k.ParseReal(v) }),
         Optimizer("optimizer.beta1", "Adam beta1", o => o.Beta1, (o, v) => o with { Beta1 = v }),
         Optimizer("optimizer.beta2", "Adam beta2", o => o.Beta2, (o, v) => o with { Beta2 = v }),

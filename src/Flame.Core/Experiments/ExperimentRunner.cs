@@ -21,9 +21,8 @@ public sealed class ExperimentRunner(ExperimentConfig config, string runDirector
     {
         // A device that cannot start is the user's to fix before anything is written.
         Runtime.ComputeTarget.ResolveDevice(Config.Training.Device);
-        // Under a launcher: the layout is checked before anything is written, rank 0 prepares and records, the others wait.
+        // Under a launcher (the layout was checked and recorded when the experiment was loaded): rank 0 prepares and records, the others wait.
         var world = Distributed.ProcessWorld.Communicator;
-        Config = Config with { Training = Config.Training with { Parallel = Layout.Record(Config.Training.Parallel) } };
         if (world.Rank == 0)
         {
             if (Config.Training.Data.Count == 0)
@@ -36,17 +35,6 @@ public sealed class ExperimentRunner(ExperimentConfig config, string runDirector
         world.Barrier();
         if (world.Rank != 0 && Config.Training.Data.Count == 0)
             Config = Config with { Training = Config.Training with { Data = [DemoDataset.EnsurePrepared(Output.RunFiles.Data(runDirectory))], Tokenizer = "demo" } };
-    }
-
-    /// <summary>How this job's ranks divide the work (one rank without a launcher), checked against the model and batch.</summary>
-    public Distributed.ParallelLayout Layout
-    {
-        get
-        {
-            var training = Config.Training;
-            return Distributed.ParallelLayout.Resolve(Distributed.ProcessWorld.Launch.Size, training.Parallel, training.ResolveModel().Experts,
-                training.MicroBatch, training.GlobalBatch);
-        }
     }
 
     public IReadOnlyList<TrainingLog> Train(bool resume, Action<TrainingLog>? onLog = null, CancellationToken cancel = default, Action<string>? say = null) =>

@@ -54,8 +54,8 @@ public static class ResumePolicy
                                     $"{Path.GetFileName(point.Folder)}; give at least {point.Step}");
             return given;
         }
-        var saved = ExperimentConfigFile.Load(savedPath, []);
-        var requested = ExperimentConfigFile.Load(configPath ?? savedPath, overrides);
+        var saved = ExperimentConfigFile.Load(savedPath, [], written: true);
+        var requested = ExperimentConfigFile.Load(configPath ?? savedPath, overrides, written: configPath is null);
         // A CONFIG that names no data means the demo corpus, which the saved config names by its prefix in this run folder.
         if (configPath is not null && requested.Training.Data.Count == 0 && IsDemoData(saved, runDirectory))
             requested = requested with { Training = requested.Training with { Data = saved.Training.Data, Tokenizer = saved.Training.Tokenizer } };

@@ -54,10 +54,6 @@ public static class TorchRuntime
         }
     }
 
-    /// <summary>The compute dtype a device trains in by default (spec §2): bf16 with fp32 masters on CUDA, fp32 on the CPU.</summary>
-    public static torch.ScalarType ComputeType(torch.Device device) =>
-        device.type == DeviceType.CUDA ? torch.ScalarType.BFloat16 : torch.ScalarType.Float32;
-
     static bool LoadExternalLibTorch(string folder)
     {
         if (!Directory.Exists(folder))

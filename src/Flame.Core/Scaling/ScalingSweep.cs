@@ -72,7 +72,7 @@ public static class ScalingSweep
         foreach (var plan in plans)
         {
             var name = Path.GetFileNameWithoutExtension(plan);
-            var config = ExperimentConfigFile.Load(plan, []);
+            var config = ExperimentConfigFile.Load(plan, [], written: true);
             var runDir = Path.Combine(runsDir, name);
             var latest = new CheckpointStore(runDir).Latest();
             var outcome = latest is null ? SweepRunOutcome.Trained

@@ -20,7 +20,7 @@ public sealed record TrainingLog(long Step, double LmLoss, double LoadBalancingL
 /// checkpoint steps. Sample i of step s is sample s * globalBatch + i of the shuffled training stream, so a resumed
 /// run sees exactly the data an uninterrupted one would; the model has no dropout, so there is no RNG state to restore.
 /// The loop is the same on every rank of a launched job (each reads its share of a step's samples; rank 0 logs and
-/// writes) as on one process. The config comes resolved and checked (<see cref="Experiments"/> load it).
+/// writes) as on one process. The config comes resolved and checked: loading an experiment checks every number and records the layout.
 /// </summary>
 public sealed class Trainer(TrainingConfig config, string runDirectory, ICommunicator? world = null)
 {
@@ -30,7 +30,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
     public IReadOnlyList<TrainingLog> Run(bool resume, Action<TrainingLog>? onLog = null, CancellationToken cancel = default, Action<string>? say = null)
     {
         var modelConfig = config.ResolveModel();
-        var device = ProcessWorld.LocalDevice(TorchRuntime.Resolve(DeviceChoiceParser.Parse(config.Device)));
+        var device = ProcessWorld.LocalDevice(ComputeTarget.ResolveDevice(config.Device));
         var layout = config.Parallel.Layout;
         MemoryFit.Require(modelConfig, layout, config.Parallel.DistributedOptimizer, device); // before anything is written or allocated
         var configJson = JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true });
@@ -87,7 +87,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
 
     /// <summary>The step the trainer builds for a config: its model, dtype, batches, optimizer and layout options.</summary>
     public static StepOptions StepOptionsFor(TrainingConfig config, ModelConfig model, Device device) =>
-        new(model, device, TorchRuntime.ComputeType(device), config.MicroBatch, config.GlobalBatch, config.Optimizer, config.Seed,
+        new(model, device, ComputeTarget.DefaultComputeType(device), config.MicroBatch, config.GlobalBatch, config.Optimizer, config.Seed,
             config.MaxLr, config.Parallel.DistributedOptimizer);
 
     /// <summary>Loads the last valid checkpoint (an error naming each invalid one when there is none) and returns its step.</summary>

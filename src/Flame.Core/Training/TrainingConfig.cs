@@ -49,7 +49,7 @@ public sealed record TrainingConfig
     public long Seed { get; init; } = 1234;
     public string Device { get; init; } = "auto";
     public OptimizerSettings Optimizer { get; init; } = new();
-    /// <summary>Peak dense TFLOP/s of the device for MFU; 0 = 989 (H100 bf16) on CUDA and no MFU on CPU.</summary>
+    /// <summary>Peak dense TFLOP/s of the device for MFU; 0 = <see cref="Runtime.PeakTflops.For"/>.</summary>
     public double PeakTflops { get; init; }
     /// <summary>How the ranks of a launched job divide the work (`[parallel]`); nothing to set for one process.</summary>
     public Distributed.ParallelSettings Parallel { get; init; } = new();
@@ -73,8 +73,6 @@ public sealed record TrainingConfig
     /// <summary>Samples a training stream can hold: its shuffled sample order is one array (Megatron's shuffle index too).</summary>
     public static long MaxSamples => Array.MaxLength;
 
-    public int AccumulationSteps => GlobalBatch / MicroBatch;
-
     /// <summary>When checkpoints and validation happen (spec §2: 10 + the final one).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public CheckpointCadence Cadence => CheckpointCadence.For(Iterations, Checkpoints, SaveInterval);
@@ -86,10 +84,12 @@ public sealed record TrainingConfig
     [System.Text.Json.Serialization.JsonIgnore]
     public CheckpointCadence EvaluationCadence => EvalInterval > 0 ? new CheckpointCadence(Iterations, EvalInterval) : Cadence;
 
-    /// <summary>Every number in its range (<see cref="Experiments.ConfigRanges"/>, the one table of them) and the batch sizes agreeing.</summary>
+    /// <summary>
+    /// The checks between keys (each number's own range is checked beside it when an
+    /// experiment is loaded): the batch sizes agree and the stream can index the samples.
+    /// </summary>
     public TrainingConfig Validate()
     {
-        Experiments.ConfigRanges.Check(new Experiments.ExperimentConfig { Training = this });
         if (GlobalBatch % MicroBatch != 0)
             throw new UserError($"global batch {GlobalBatch} must be a positive multiple of the micro-batch {MicroBatch}");
         if ((double)Iterations * GlobalBatch > MaxSamples)

@@ -33,6 +33,32 @@ public class ParallelBenchmarkTests
         Assert.Equal(expected, ParallelBenchmark.ExpertSizes(world, experts));
 
     [Fact]
+    public void OnTwoRanksEveryLayoutTakesTheTrainersStepsOnATokenFile()
+    {
+        using var dir = new TempFolder();
+        var config = TrainBenchmarkTests.FiveClippedSteps(Flame.Tests.Training.TrainerTests.WriteCorpus(dir)) with { MaxLr = 3e-4, MinLr = 3e-4 };
+        var trainer = new Flame.Training.Trainer(config, dir.File("run")).Run(resume: false);
+        Assert.Contains(trainer, l => l.GradNorm > config.Optimizer.ClipNorm); // clipping acts
+        using var job = MpiJob.StartFlame(2, ["bench", "train", "--parallel", "--preset", "demo", .. config.ModelOverrides.SelectMany(s => new[] { "--set", s }),
+            "--device", "cpu", "--micro-batch", "2", "--accumulation", "1", "--seq", "16", "--steps", "5", "--warmup", "0",
+            "--data", config.Data[0], "--json"]);
+        var output = job.Finish("bench train --parallel --data");
+        using var doc = JsonDocument.Parse(output[output.IndexOf('{')..(output.LastIndexOf('}') + 1)]);
+        Assert.Equal(config.Data[0], doc.RootElement.GetProperty("data").GetString());
+        var layouts = doc.RootElement.GetProperty("layouts").EnumerateArray().ToList();
+        Assert.Equal(2, layouts.Count);
+        foreach (var l in layouts)
+        {
+            var losses = l.GetProperty("losses").EnumerateArray().Select(v => v.GetDouble()).ToList();
+            // Two ranks (each half the global batch of 4, gradients all-reduced, experts split or not) against one process:
+            // different summation orders, so within 1e-5 relative (fp32 rounding over 5 steps, about 100 ulps).
+            for (int i = 0; i < 5; i++)
+                Assert.True(Math.Abs(losses[i] - trainer[i].LmLoss) <= 1e-5 * trainer[i].LmLoss,
+                    $"step {i + 1}, data {l.GetProperty("data")} x expert {l.GetProperty("expert")}: {losses[i]} vs flame train's {trainer[i].LmLoss}");
+        }
+    }
+
+    [Fact]
     public void TwoRanksUnderMpirunTimeBothLayoutsWithTheSameGlobalBatch()
     {
         using var dir = new TempFolder();

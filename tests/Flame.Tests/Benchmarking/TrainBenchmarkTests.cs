@@ -14,18 +14,36 @@ namespace Flame.Tests.Benchmarking;
 
 public class TrainBenchmarkTests
 {
+    /// <summary>
+    /// Five steps of flame train at a constant learning rate (no warm-up, no decay) on a token file, logged every step,
+    /// high enough that clipping acts on some of them.
+    /// </summary>
+    internal static TrainingConfig FiveClippedSteps(string prefix) => TrainerTests.TinyRun(prefix) with
+    {
+        Iterations = 5, LogEvery = 1, MaxLr = 2e-2, MinLr = 2e-2, WarmupFraction = 0, DecayFraction = 0,
+        EvalIters = 0, TestIters = 0, Checkpoints = 1,
+    };
+
     [Fact]
-    public void FirstStepLossOnATokenFileIsTheTrainersFirstLoss()
+    public void BenchTrainAndItsParallelFormTakeTheTrainersStepsOnATokenFile()
     {
         using var dir = new TempFolder();
-        var config = TrainerTests.TinyRun(TrainerTests.WriteCorpus(dir)) with { Iterations = 3, EvalIters = 0, Checkpoints = 1 };
-        var trainerLogs = new Trainer(config, dir.File("run")).Run(resume: false);
-        var result = TrainBenchmark.Run(new TrainBenchmarkOptions(config.ResolveModel(), CPU, config.MicroBatch, config.Sequence,
-            Steps: 2, Warmup: 0, Accumulation: config.AccumulationSteps, DataPrefix: config.Data[0], BreakdownSteps: 1, Seed: config.Seed));
-        // Same init, same samples (step 0 = samples 0..3 of the shuffled training split), same loss and accumulation.
-        Assert.Equal(trainerLogs[0].LmLoss, result.FirstLoss, 1e-5); // two code paths over a loss of ~9: ~10 fp32 ulps
-        Assert.Equal(config.Data[0], result.Data);
-        Assert.Equal(2, result.Accumulation);
+        var config = FiveClippedSteps(TrainerTests.WriteCorpus(dir));
+        var trainer = new Trainer(config, dir.File("run")).Run(resume: false);
+        Assert.Equal([1L, 2, 3, 4, 5], trainer.Select(l => l.Step));
+        // Clipping acts: some steps' norms exceed optimizer.clip_grad (1.0) and some do not, so both paths are compared.
+        Assert.Contains(trainer, l => l.GradNorm > config.Optimizer.ClipNorm);
+        Assert.Contains(trainer.Skip(1), l => l.GradNorm > 0);
+
+        var options = new TrainBenchmarkOptions(config.ResolveModel(), CPU, config.MicroBatch, config.Sequence, Steps: 5, Warmup: 0,
+            Accumulation: config.GlobalBatch / config.MicroBatch, DataPrefix: config.Data[0], LearningRate: config.MaxLr, Seed: config.Seed);
+        var bench = TrainBenchmark.Run(options);
+        var parallel = Assert.Single(ParallelBenchmark.Run(new ParallelBenchmarkOptions(options), new Flame.Distributed.LocalCommunicator(), "none").Layouts);
+        // The same computation (one TrainingStep, the same samples, init and learning rate) on one process: the same
+        // fp32 losses bit for bit. A difference here means the benchmark no longer times the trainer's step.
+        Assert.Equal(trainer.Select(l => l.LmLoss), bench.Losses);
+        Assert.Equal(trainer.Select(l => l.LmLoss), parallel.Losses);
+        Assert.Equal(config.Data[0], bench.Data);
     }
 
     [Fact]

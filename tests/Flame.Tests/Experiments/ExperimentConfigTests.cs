@@ -37,7 +37,7 @@ public class ExperimentConfigTests
         var config = ExperimentConfigFile.Load(path, ["training.iterations=12", "model.top_k=2", "schedule.max_lr=2e-3"]);   // not the default (1e-3)
         var t = config.Training;
         Assert.Equal(["0.3", "a/prefix", "0.7", "b/prefix"], t.Data);
-        Assert.Equal((128, 12L, 2, 8, 4), (t.Sequence, t.Iterations, t.MicroBatch, t.GlobalBatch, t.AccumulationSteps));
+        Assert.Equal((128, 12L, 2, 8), (t.Sequence, t.Iterations, t.MicroBatch, t.GlobalBatch));
         Assert.Equal(0.1, t.Optimizer.WeightDecay);
         Assert.Equal(2e-3, t.MaxLr);
         Assert.False(config.Tracing.Enabled);
