@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Flame.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -6,7 +6,6 @@ using Flame.Runtime;
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using Flame.Optimization;
 
 namespace Flame.Benchmarking;
 

@@ -2,7 +2,7 @@ namespace Flame.Checkpointing;
 
 /// <summary>
 /// The checkpoint a `--resume` continues from: the newest one whose files match their hashes. None is an error that
-/// names what the run folder holds and why each is unusable (issue 15, "Resume means resume"), never a silent
+/// names what the run folder holds and why each is unusable, never a silent
 /// fresh start that would replace metrics.jsonl.
 /// </summary>
 public sealed record ResumePoint(string Folder, CheckpointState State)

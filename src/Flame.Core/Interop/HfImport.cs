@@ -42,11 +42,8 @@ public static class HfImport
         // A new run folder only: a step-0 checkpoint added to an existing run would sit under its newer ones.
         var note = Output.OutputFolder.WriteNew(runFolder, Output.OutputKind.Run, "flame import hf", "--out", temp =>
         {
-            new CheckpointStore(temp).Save(0, state, folder =>
-            {
-                model.save(Path.Combine(folder, Checkpoint.ModelFile));
-                ModelConfigJson.Write(folder, config);
-            });
+            using (var local = Distributed.ProcessGroups.Local())
+                Checkpoint.Save(new CheckpointStore(temp), 0, state, model, local, optimizer: null);
             return CopyTokenizer(modelFolder, temp);
         });
         var checkpoint = Path.Combine(new CheckpointStore(runFolder).Root, CheckpointStore.FolderName(0));

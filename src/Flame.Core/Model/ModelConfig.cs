@@ -61,7 +61,7 @@ public sealed record ModelConfig
             Require(ExpertFfn >= 1, $"expert FFN width must be positive (got {ExpertFfn})");
             Require(SharedExpertFfn >= 0, $"shared expert width must be 0 or more (got {SharedExpertFfn})");
         }
-        // Issue 15: every real number finite and in range (the key, the value and the range named, as config keys are).
+        // Every real number finite and in range (the key, the value and the range named, as config keys are).
         void RequireReal(string key, double value, bool positive)
         {
             if (!double.IsFinite(value) || (positive ? value <= 0 : value < 0))

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Flame.Training;
 
 /// <summary>
-/// Issue 15: a model whose weights and optimizer state cannot fit in the device's memory is refused with the estimate
+/// A model whose weights and optimizer state cannot fit in the device's memory is refused with the estimate
 /// before anything is allocated (experts=100000 would otherwise allocate until the machine runs out of memory).
 /// The estimate is a floor, not a forecast: fp32 master weights, their gradients and AdamW's two moments, 16 bytes a
 /// parameter (the platform keeps fp32 masters on CUDA too, with bf16 compute copies and activations on top). Expert
@@ -41,7 +41,7 @@ public static class MemoryFit
     static (long Free, string Where)? Available(Device device)
     {
         if (device.type == DeviceType.CUDA)
-            return Benchmarking.CudaRuntimeApi.Instance?.MemoryInUse() is { } memory ? (memory.Total - memory.Used, $"CUDA device {device.index}") : null;
+            return Runtime.CudaRuntimeApi.Instance?.MemoryInUse() is { } memory ? (memory.Total - memory.Used, $"CUDA device {device.index}") : null;
         return MemAvailable() is long available ? (available, "this machine") : (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, "this machine");
     }
 

@@ -28,11 +28,11 @@ public static class MegatronImport
         var format = checkpoint is LegacyCheckpoint ? "legacy" : "torch_dist";
         var state = JsonSerializer.Serialize(new { imported_from = checkpoint.Source, format, iteration = checkpoint.Iteration });
         var folderName = CheckpointStore.FolderName(checkpoint.Iteration);
-        Output.OutputFolder.WriteNew(runFolder, Output.OutputKind.Run, "flame import megatron", "--out", temp => new CheckpointStore(temp).Save(checkpoint.Iteration, state, folder =>
+        Output.OutputFolder.WriteNew(runFolder, Output.OutputKind.Run, "flame import megatron", "--out", temp =>
         {
-            model.save(Path.Combine(folder, Checkpoint.ModelFile));
-            ModelConfigJson.Write(folder, config);
-        }));
+            using var local = Distributed.ProcessGroups.Local();
+            return Checkpoint.Save(new CheckpointStore(temp), checkpoint.Iteration, state, model, local, optimizer: null);
+        });
         return new MegatronImportResult(Path.Combine(new CheckpointStore(runFolder).Root, folderName), config, format,
             checkpoint.Iteration, tensors, checkpoint.Args.String("tokenizer_model"));
     }

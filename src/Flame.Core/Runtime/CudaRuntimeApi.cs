@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Flame.Runtime;
 
-namespace Flame.Benchmarking;
+namespace Flame.Runtime;
 
 /// <summary>
 /// The few CUDA runtime calls TorchSharp does not bind (platform notes: no events, no memory statistics), taken
