@@ -60,7 +60,9 @@ public static class BenchCommands
         var data = new Option<string?>("--data") { Description = "token file (dataset prefix) read as the trainer reads it; default synthetic ids" };
         var dispatch = new Option<string>("--dispatch") { Description = "grouped (default) or reference", DefaultValueFactory = _ => "grouped" };
         var peak = new Option<double?>("--peak-tflops") { Description = $"device peak for MFU (default {PeakTflops.H100Bf16Dense:G}, H100 bf16 dense, on CUDA)" };
-        var fused = new Option<bool>("--fused-adamw") { Description = "AdamW through torch._fused_adamw_ (one kernel per group)" };
+        var adamw = new Option<string>("--adamw")
+            { Description = "fused (the trainer's default, optimizer.fused: torch._fused_adamw_, one kernel per group) or plain (one op at a time per parameter)", DefaultValueFactory = _ => "fused" };
+        var fused = new Option<bool>("--fused-adamw") { Description = "the same as --adamw fused", Hidden = true };
         var perOpCasts = new Option<bool>("--per-op-casts") { Description = "cast bf16 weights in every op instead of once per step" };
         var breakdown = new Option<int>("--breakdown") { Description = "profiled steps after the timed ones, timed per phase (may synchronise)", DefaultValueFactory = _ => 0 };
         var timer = new Option<string>("--breakdown-timer") { Description = "auto (CUDA events if cudart is found), events or sync", DefaultValueFactory = _ => "auto" };
@@ -69,7 +71,7 @@ public static class BenchCommands
         var output = new OutOption("with --parallel: also write the table to this CSV file", "CSV");
         var overwrite = CommonOptions.Overwrite("replace an existing --out file");
         var train = new Command("train", "time real training steps (the trainer's step) on a token file or synthetic ids")
-            { preset, set, device, microBatch, accumulation, seq, steps, warmup, data, dispatch, dtype, peak, fused, perOpCasts, breakdown, timer, json,
+            { preset, set, device, microBatch, accumulation, seq, steps, warmup, data, dispatch, dtype, peak, adamw, fused, perOpCasts, breakdown, timer, json,
               parallel, distributedOptimizer, output, overwrite };
         train.SetAction(parse =>
         {
@@ -80,7 +82,7 @@ public static class BenchCommands
                 config, isParallel ? ProcessWorld.LocalDevice(target.Device) : target.Device,
                 parse.GetValue(microBatch), parse.GetValue(seq) ?? config.MaxPositions, parse.GetValue(steps), parse.GetValue(warmup),
                 parse.GetValue(accumulation), parse.GetValue(data), ParseDispatch(parse.GetValue(dispatch)!),
-                target.ComputeType, parse.GetValue(peak), parse.GetValue(fused), !parse.GetValue(perOpCasts),
+                target.ComputeType, parse.GetValue(peak), ParseFused(parse.GetValue(adamw)!, parse.GetValue(fused)), !parse.GetValue(perOpCasts),
                 parse.GetValue(breakdown), parse.GetValue(timer)!.ToLowerInvariant());
             if (isParallel)
                 return ParallelTable(new ParallelBenchmarkOptions(options, parse.GetValue(distributedOptimizer)),
@@ -143,6 +145,14 @@ public static class BenchCommands
         table.Caption(Markup.Escape($"{what}{b.Steps} profiled steps, {b.MillisecondsPerStep:N1} ms/step, timed by {b.Timer}"));
         AnsiConsole.Write(table);
     }
+
+    static bool ParseFused(string adamw, bool fusedFlag) => adamw.ToLowerInvariant() switch
+    {
+        "fused" => true,
+        "plain" when fusedFlag => throw new UserError("--fused-adamw is --adamw fused; give one of --adamw plain and --fused-adamw"),
+        "plain" => false,
+        _ => throw new UserError($"unknown --adamw '{adamw}'; valid choices: fused, plain"),
+    };
 
     static DispatchMode ParseDispatch(string text) => text.ToLowerInvariant() switch
     {

@@ -18,7 +18,7 @@ namespace Flame.Benchmarking;
 public sealed record TrainBenchmarkOptions(
     ModelConfig Model, Device Device, int MicroBatch, int Sequence, int Steps = 5, int Warmup = 2, int Accumulation = 1,
     string? DataPrefix = null, DispatchMode Dispatch = DispatchMode.Grouped, ScalarType? ComputeType = null,
-    double? PeakTflops = null, bool FusedAdamW = false, bool CacheWeightCasts = true, int BreakdownSteps = 0,
+    double? PeakTflops = null, bool FusedAdamW = true, bool CacheWeightCasts = true, int BreakdownSteps = 0,
     string BreakdownTimer = "auto", double LearningRate = 3e-4, long Seed = 1234);
 
 /// <summary>One phase's share of a profiled step.</summary>
@@ -82,8 +82,8 @@ public static class TrainBenchmark
 
     /// <summary>The training step a benchmark's options describe (the trainer's AdamW settings; bf16 on CUDA unless asked otherwise).</summary>
     public static StepOptions StepOptionsOf(TrainBenchmarkOptions o, int globalBatch, bool distributedOptimizer = false) =>
-        new(o.Model, o.Device, o.ComputeType ?? ComputeTarget.DefaultComputeType(o.Device), o.MicroBatch, globalBatch, new OptimizerSettings(),
-            o.Seed, o.LearningRate, distributedOptimizer, o.FusedAdamW, o.Dispatch, o.CacheWeightCasts);
+        new(o.Model, o.Device, o.ComputeType ?? ComputeTarget.DefaultComputeType(o.Device), o.MicroBatch, globalBatch,
+            new OptimizerSettings(Fused: o.FusedAdamW), o.Seed, o.LearningRate, distributedOptimizer, o.Dispatch, o.CacheWeightCasts);
 
     /// <summary>
     /// Builds the step on <paramref name="layout"/> (every rank of <paramref name="world"/> calls this), runs the warm-up,
@@ -103,12 +103,13 @@ public static class TrainBenchmark
         source = batches.Source;
 
         long next = 0;
-        for (int i = 0; i < warmup; i++) step.Run(next++, lr, batches).Dispose();
+        using (var unread = new LossSums(device))
+            for (int i = 0; i < warmup; i++) step.Run(next++, lr, batches, unread).Dispose();
         Synchronize(device);
         if (world.Size > 1) world.Barrier(); // the ranks start the window together
-        var losses = new List<StepLosses>();
+        var losses = Enumerable.Range(0, steps).Select(_ => new LossSums(device)).ToList(); // one per step, read after the window
         var clock = Stopwatch.StartNew();
-        for (int i = 0; i < steps; i++) losses.Add(step.Run(next++, lr, batches));
+        for (int i = 0; i < steps; i++) step.Run(next++, lr, batches, losses[i]).Dispose();
         Synchronize(device);
         double seconds = Slowest(world, clock.Elapsed.TotalSeconds / steps, device);
         var means = losses.Select(l => (double)step.Groups.MeanOverRanks(l.Lm).item<float>()).ToList();
@@ -126,7 +127,8 @@ public static class TrainBenchmark
                 for (int i = 0; i < breakdownSteps; i++)
                 {
                     timeline.BeginStep();
-                    step.Run(next++, lr, batches).Dispose();
+                    using var unread = new LossSums(device);
+                    step.Run(next++, lr, batches, unread).Dispose();
                     foreach (var (phase, s) in timeline.EndStep()) totals[phase] += s;
                 }
                 step.Probe = null;

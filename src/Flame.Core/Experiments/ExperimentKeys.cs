@@ -113,6 +113,8 @@ public static class ExperimentKeys
         Optimizer("optimizer.eps", "Adam epsilon", o => o.Eps, (o, v) => o with { Eps = v }),
         Optimizer("optimizer.weight_decay", "decoupled weight decay on weight matrices (none on 1-D parameters)", o => o.WeightDecay, (o, v) => o with { WeightDecay = v }),
         Optimizer("optimizer.clip_grad", "global gradient-norm clipping threshold", o => o.ClipNorm, (o, v) => o with { ClipNorm = v }),
+        Train("optimizer.fused", ConfigValueKind.Boolean, "AdamW's update as libtorch's fused multi-tensor kernel (false: one op at a time per parameter; same formula, other fp32 rounding)",
+            t => t.Optimizer.Fused, (t, k, v) => t with { Optimizer = t.Optimizer with { Fused = k.ParseBoolean(v) } }),
         Train("schedule.max_lr", ConfigValueKind.Real, "peak learning rate of the WSD schedule",
             t => t.MaxLr, (t, k, v) => t with { MaxLr = k.ParseReal(v) }),
         Train("schedule.min_lr", ConfigValueKind.Real, "learning rate at the end of the decay",

@@ -38,11 +38,11 @@ public sealed class DistributedOptimizer : TrainingOptimizer
     readonly double _clipNorm;
     readonly bool _fused;
 
-    public DistributedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr, bool fused = false)
+    public DistributedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr)
     {
         _groups = groups;
         _clipNorm = settings.ClipNorm;
-        _fused = fused;
+        _fused = settings.Fused;
         _expertSplit = Parallelizer.ShardedParameters(model, groups.Layout).Select(p => p.Handle).ToHashSet();
         var all = model.parameters().Cast<Tensor>().ToList();
         _order = all.Where(p => p.dim() > 1).Concat(all.Where(p => p.dim() <= 1)).ToList();

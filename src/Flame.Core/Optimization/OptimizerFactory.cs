@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 namespace Flame.Optimization;
 
 /// <summary>Adam with decoupled weight decay (spec §2): betas 0.9/0.999, eps 1e-8, weight decay 0.01.</summary>
-public sealed record OptimizerSettings(double Beta1 = 0.9, double Beta2 = 0.999, double Eps = 1e-8, double WeightDecay = 0.01, double ClipNorm = 1.0);
+/// <param name="Fused">the update as libtorch's fused multi-tensor kernel (<see cref="FusedAdamW"/>): the same formula in
+/// another fp32 order, and the faster one (bench/RESULTS.md, "Fused AdamW"); false: TorchSharp's loop of ops per parameter.</param>
+public sealed record OptimizerSettings(double Beta1 = 0.9, double Beta2 = 0.999, double Eps = 1e-8, double WeightDecay = 0.01,
+    double ClipNorm = 1.0, bool Fused = true);
 
 public static class OptimizerFactory
 {

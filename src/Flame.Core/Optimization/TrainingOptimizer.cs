@@ -17,14 +17,12 @@ public abstract class TrainingOptimizer : IOptimizerState, IDisposable
 {
     /// <summary>
     /// The optimizer for a model already laid out on <paramref name="groups"/>: the distributed optimizer (ZeRO-1) when
-    /// asked for and there is more than one rank, else the replicated one. <paramref name="fused"/>: the update runs
-    /// as libtorch's fused multi-tensor AdamW kernel (<see cref="FusedAdamW"/>).
+    /// asked for and there is more than one rank, else the replicated one; fused or not as <paramref name="settings"/> say.
     /// </summary>
-    public static TrainingOptimizer Create(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr,
-        bool distributed, bool fused) =>
+    public static TrainingOptimizer Create(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr, bool distributed) =>
         distributed && groups.Layout.World > 1
-            ? new DistributedOptimizer(model, groups, settings, lr, fused)
-            : new ReplicatedOptimizer(model, groups, settings, lr, fused);
+            ? new DistributedOptimizer(model, groups, settings, lr)
+            : new ReplicatedOptimizer(model, groups, settings, lr);
 
     public abstract void SetLearningRate(double lr);
     public abstract void ZeroGrad();
@@ -76,11 +74,11 @@ public sealed class ReplicatedOptimizer : TrainingOptimizer
     readonly double _clipNorm;
     readonly bool _fused;
 
-    public ReplicatedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr, bool fused = false)
+    public ReplicatedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr)
     {
         _groups = groups;
         _clipNorm = settings.ClipNorm;
-        _fused = fused;
+        _fused = settings.Fused;
         var sharded = Parallelizer.ShardedParameters(model, groups.Layout);
         _sharded = sharded.Select(p => p.Handle).ToHashSet();
         _gradients = new GradientSync(groups, model.parameters().Where(p => !_sharded.Contains(p.Handle)).Cast<Tensor>().ToList(), sharded);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Flame.Checkpointing;
 using Flame.Distributed;
@@ -51,38 +50,47 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
         long start = resume ? Resume(step, metrics, say) : 0;
         if (!resume) metrics?.Reset(null);
 
-        var log = new LogInterval(device, ModelAccounting.Of(modelConfig, config.Sequence).FlopsPerToken, PeakTflops.For(device, config.PeakTflops));
+        using var log = new LogInterval(device, ModelAccounting.Of(modelConfig, config.Sequence).FlopsPerToken, PeakTflops.For(device, config.PeakTflops));
         var logs = new List<TrainingLog>();
         for (long s = start; s < config.Iterations; s++)
         {
             cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             double lr = schedule.LearningRate(s);
-            var losses = step.Run(s, lr, train);
-            log.Add(losses, (long)config.GlobalBatch * config.Sequence);
+            var gradNorm = step.Run(s, lr, train, log.Sums);
+            log.AddTokens((long)config.GlobalBatch * config.Sequence);
             long done = s + 1;
             // Before the log resets the loss sums: a checkpoint step checks losses, norm and weights are finite.
             if (config.IsCheckpointStep(done))
-                FiniteCheck.Require(log.Sums, losses.GradNorm, step.Model.parameters(), step.Groups, done, store);
+                FiniteCheck.Require([log.Sums.Lm, log.Sums.LoadBalancing, log.Sums.Z], gradNorm, step.Model.parameters(), step.Groups, done, store);
             if (done % config.LogEvery == 0 || done == config.Iterations)
             {
-                var entry = log.Take(done, lr, losses.GradNorm, step, store);
+                var entry = log.Take(done, lr, gradNorm, step, store);
                 metrics?.Write(entry, modelConfig);
                 logs.Add(entry);
                 onLog?.Invoke(entry);
             }
-            if (config.EvaluationCadence.IsDue(done) && validation.Validate(step.Model, done, device, step.Groups) is double validLoss)
-            {
-                if (!double.IsFinite(validLoss)) throw FiniteCheck.Stop("validation loss", done, store); // the same on every rank: a mean over ranks
-                metrics?.Write(done, new Dictionary<string, double?> { ["val_loss"] = validLoss, ["val_ppl"] = MegatronValidation.Perplexity(validLoss) });
-            }
+            if (config.EvaluationCadence.IsDue(done)) Validate(validation, step, done, device, metrics, store);
             if (config.IsCheckpointStep(done))
                 Checkpoint.Save(store, done, configJson, step.Model, step.Groups, step.Optimizer);
         }
-        // Megatron's test-split evaluation at the end of training (logged once; a finished run resumed keeps it).
-        if (!step.Groups.MainDecides(MegatronValidation.HasTestLoss(MetricsPath), device) && validation.Test(step.Model, device, step.Groups) is double testLoss)
-            metrics?.Write(config.Iterations, new Dictionary<string, double?> { ["test_loss"] = testLoss, ["test_ppl"] = MegatronValidation.Perplexity(testLoss) });
+        Test(validation, step, device, metrics);
         return logs;
+    }
+
+    /// <summary>The validation loss at a step of the evaluation cadence; a non-finite one stops the run (the same on every rank: a mean over ranks).</summary>
+    static void Validate(MegatronValidation validation, TrainingStep step, long done, Device device, MetricsSink? metrics, CheckpointStore store)
+    {
+        if (validation.Validate(step.Model, done, device, step.Groups) is not double loss) return;
+        if (!double.IsFinite(loss)) throw FiniteCheck.Stop("validation loss", done, store);
+        metrics?.Write(done, new Dictionary<string, double?> { ["val_loss"] = loss, ["val_ppl"] = MegatronValidation.Perplexity(loss) });
+    }
+
+    /// <summary>Megatron's test-split evaluation at the end of training (logged once; a finished run resumed keeps it).</summary>
+    void Test(MegatronValidation validation, TrainingStep step, Device device, MetricsSink? metrics)
+    {
+        if (!step.Groups.MainDecides(MegatronValidation.HasTestLoss(MetricsPath), device) && validation.Test(step.Model, device, step.Groups) is double loss)
+            metrics?.Write(config.Iterations, new Dictionary<string, double?> { ["test_loss"] = loss, ["test_ppl"] = MegatronValidation.Perplexity(loss) });
     }
 
     /// <summary>The step the trainer builds for a config: its model, dtype, batches, optimizer and layout options.</summary>

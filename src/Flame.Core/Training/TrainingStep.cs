@@ -9,22 +9,47 @@ namespace Flame.Training;
 /// <summary>What a training step is built from (spec §2 for the recipe's parts).</summary>
 /// <param name="ComputeType">bf16 on CUDA, fp32 on the CPU (<see cref="Runtime.TorchRuntime"/> resolves it).</param>
 /// <param name="DistributedOptimizer">AdamW's state sharded over the data-parallel ranks (ZeRO-1; nothing changes on one rank).</param>
-/// <param name="FusedAdamW">the update as libtorch's fused multi-tensor AdamW kernel.</param>
 /// <param name="CacheWeightCasts">bf16 weights cast once per step rather than in every op.</param>
 public sealed record StepOptions(
     ModelConfig Model, Device Device, ScalarType ComputeType, int MicroBatch, int GlobalBatch, OptimizerSettings Optimizer,
-    long Seed, double InitialLr, bool DistributedOptimizer = false, bool FusedAdamW = false,
+    long Seed, double InitialLr, bool DistributedOptimizer = false,
     DispatchMode Dispatch = DispatchMode.Grouped, bool CacheWeightCasts = true);
 
-/// <summary>One step's losses (means over the step's micro-batches on this rank) and the gradient norm before clipping, all 0-d on the device.</summary>
-public sealed record StepLosses(Tensor Lm, Tensor LoadBalancing, Tensor Z, Tensor GradNorm) : IDisposable
+/// <summary>
+/// The step's losses summed on the device, each micro-batch adding its lm, load-balancing and z-loss divided by the
+/// accumulation, over as many steps as the owner lets it run (the trainer: a logging interval; a benchmark: one step).
+/// </summary>
+public sealed class LossSums(Device device) : IDisposable
 {
+    public Tensor Lm { get; } = Zero(device);
+    public Tensor LoadBalancing { get; } = Zero(device);
+    public Tensor Z { get; } = Zero(device);
+    /// <summary>Optimizer steps added since the last <see cref="Clear"/>.</summary>
+    public int Steps { get; private set; }
+
+    static Tensor Zero(Device device) => zeros(1, device: device).squeeze().DetachFromDisposeScope();
+
+    internal void Add(Tensor lm, Tensor loadBalancing, Tensor z, int accumulation)
+    {
+        using var noGrad = no_grad();
+        Lm.add_(lm.detach() / accumulation);
+        LoadBalancing.add_(loadBalancing.detach() / accumulation);
+        Z.add_(z.detach() / accumulation);
+    }
+
+    internal void CountStep() => Steps++;
+
+    public void Clear()
+    {
+        foreach (var t in new[] { Lm, LoadBalancing, Z }) t.zero_();
+        Steps = 0;
+    }
+
     public void Dispose()
     {
         Lm.Dispose();
         LoadBalancing.Dispose();
         Z.Dispose();
-        GradNorm.Dispose();
     }
 }
 
@@ -75,7 +100,7 @@ public sealed class TrainingStep : IDisposable
         model.Dispatch = o.Dispatch;
         model.CacheWeightCasts = o.CacheWeightCasts; // refreshed after every optimizer step below
         Parallelizer.Apply(model, groups);
-        var optimizer = TrainingOptimizer.Create(model, groups, o.Optimizer, o.InitialLr, o.DistributedOptimizer, o.FusedAdamW);
+        var optimizer = TrainingOptimizer.Create(model, groups, o.Optimizer, o.InitialLr, o.DistributedOptimizer);
         var sampler = new DataParallelSampler(o.GlobalBatch, o.MicroBatch, layout.World, world.Rank);
         return new TrainingStep(model, optimizer, groups, sampler, new ExpertLoadTracker(o.Model, o.Device), o.Device);
     }
@@ -87,33 +112,32 @@ public sealed class TrainingStep : IDisposable
         set { _probe = value; Model.PhaseProbe = value; }
     }
 
-    /// <summary>One optimizer step at learning rate <paramref name="lr"/> over step <paramref name="step"/>'s micro-batches of <paramref name="batches"/>.</summary>
-    public StepLosses Run(long step, double lr, TokenBatches batches)
+    /// <summary>
+    /// One optimizer step at learning rate <paramref name="lr"/> over step <paramref name="step"/>'s micro-batches of
+    /// <paramref name="batches"/>, adding its losses to <paramref name="sums"/>; returns the gradient norm before clipping
+    /// (0-d, on the device, in the caller's dispose scope).
+    /// </summary>
+    public Tensor Run(long step, double lr, TokenBatches batches, LossSums sums)
     {
         using var scope = NewDisposeScope();
         Optimizer.SetLearningRate(lr);
         Optimizer.ZeroGrad();
         int accumulation = Sampler.Accumulation;
-        var lm = zeros(1, device: _device).squeeze();
-        var balance = zeros(1, device: _device).squeeze();
-        var z = zeros(1, device: _device).squeeze();
         for (int micro = 0; micro < accumulation; micro++)
         {
             var tokens = batches.Get(step, micro);
             var output = Model.forward(tokens[.., ..^1]);
-            var lmLoss = FlameModel.LanguageModelLoss(output.Logits, tokens[.., 1..]);
-            (output.TrainingLoss(lmLoss) / accumulation).backward();
+            var lm = FlameModel.LanguageModelLoss(output.Logits, tokens[.., 1..]);
+            (output.TrainingLoss(lm) / accumulation).backward();
             Load.Add(output.Moe);
-            lm = lm + lmLoss.detach() / accumulation;
-            balance = balance + output.LoadBalancingLoss.detach() / accumulation;
-            z = z + output.ZLoss.detach() / accumulation;
+            sums.Add(lm, output.LoadBalancingLoss, output.ZLoss, accumulation);
         }
+        sums.CountStep();
         _probe?.Begin(StepPhase.Optimizer);
         var norm = Optimizer.AverageAndClip();
         Optimizer.Step();
         Model.RefreshWeightCasts();
-        return new StepLosses(lm.MoveToOuterDisposeScope(), balance.MoveToOuterDisposeScope(), z.MoveToOuterDisposeScope(),
-            norm.MoveToOuterDisposeScope());
+        return norm.MoveToOuterDisposeScope();
     }
 
     public void Dispose()

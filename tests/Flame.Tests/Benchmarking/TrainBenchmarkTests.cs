@@ -100,6 +100,7 @@ public class TrainBenchmarkTests
         Assert.Equal(plain.FirstLoss, fused.FirstLoss); // exact: before any step the two runs are the same computation
         Assert.Equal(plain.FinalLoss, fused.FinalLoss, 1e-4); // fused AdamW reorders the update's fp32 ops (FusedAdamWTests: weights within 5e-6)
         Assert.True(fused.FusedAdamW);
+        Assert.False(plain.FusedAdamW);
     }
 
     [Fact]
