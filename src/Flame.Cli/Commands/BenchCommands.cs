@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Flame.Benchmarking;
 using Flame.Distributed;
-using Flame.Output;
 using Flame.Model;
+using Flame.Output;
 using Flame.Runtime;
 using Spectre.Console;
 
@@ -98,7 +98,7 @@ public static class BenchCommands
                 (r.Mfu is { } mfu ? $", MFU {mfu:P1}" : "") + $", loss {r.FirstLoss:N3} -> {r.FinalLoss:N3}");
             AnsiConsole.MarkupLine(r.Memory.PeakBytes is { } bytes
                 ? $"peak device memory {bytes / 1e9:N2} GB ({Markup.Escape(r.Memory.How)})" : $"memory: {Markup.Escape(r.Memory.How)}");
-            if (r.Breakdown is { } b) WriteBreakdown(b, "");
+            if (r.Breakdown is { } b) WriteBreakdown(b);
             return 0;
         });
         return train;
@@ -128,21 +128,25 @@ public static class BenchCommands
         foreach (var l in r.Layouts)
             table.AddRow($"{l.Data} x {l.Expert}", $"{l.SecondsPerStep * 1000:N1}", $"{l.TokensPerSecond:N0}", $"{l.TflopsPerDevice:N4}",
                 l.Mfu is { } mfu ? $"{mfu:P1}" : "-", $"{l.FirstLoss:N4}, {l.FinalLoss:N4}");
-        table.Caption(Markup.Escape($"{r.Preset} on {r.World} x {r.Device} ({r.Dtype}), global batch {r.GlobalBatch} = micro {r.MicroBatch} x " +
+        table.Caption(Markup.Escape($"{r.Preset} on {r.World} x {r.Device} ({r.Dtype}, {r.Dispatch}, {(r.FusedAdamW ? "fused" : "plain")} AdamW, {r.Data}), global batch {r.GlobalBatch} = micro {r.MicroBatch} x " +
             $"accumulation {r.Accumulation} x {r.World} ranks, seq {r.Sequence}; {r.Warmup} warm-up + {r.Steps} timed steps" +
             (r.DistributedOptimizer ? ", distributed optimizer" : "") + (r.PeakTflops is { } p ? $"; MFU against {p:G4} TFLOP/s" : "; no peak known, no MFU (--peak-tflops)")));
         AnsiConsole.Write(table);
         foreach (var l in r.Layouts)
-            if (l.Breakdown is { } b) WriteBreakdown(b, $"data {l.Data} x expert {l.Expert}, rank 0: ");
+            if (l.Breakdown is { } b)
+            {
+                AnsiConsole.MarkupLineInterpolated($"data {l.Data} x expert {l.Expert}, rank 0's phases:");
+                WriteBreakdown(b);
+            }
         if (csv is not null) AnsiConsole.MarkupLineInterpolated($"wrote {csv}");
         return 0;
     }
 
-    static void WriteBreakdown(PhaseBreakdown b, string what)
+    static void WriteBreakdown(PhaseBreakdown b)
     {
         var table = new Table().AddColumns("phase", "ms/step", "share");
         foreach (var p in b.Phases) table.AddRow(p.Phase, $"{p.MillisecondsPerStep:N2}", $"{p.Share:P1}");
-        table.Caption(Markup.Escape($"{what}{b.Steps} profiled steps, {b.MillisecondsPerStep:N1} ms/step, timed by {b.Timer}"));
+        table.Caption(Markup.Escape($"{b.Steps} profiled steps, {b.MillisecondsPerStep:N1} ms/step, timed by {b.Timer}"));
         AnsiConsole.Write(table);
     }
 

@@ -1,9 +1,9 @@
 using System.CommandLine;
-using Flame.Data;
 using Flame.Data.Indexed;
 using Flame.Data.Preparation;
 using Flame.Data.Readers;
 using Flame.Data.Tokenization;
+using Flame.Data;
 using Spectre.Console;
 
 namespace Flame.Cli.Commands;

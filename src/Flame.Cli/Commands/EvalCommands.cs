@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Flame.Evaluation;
 using Flame.Evaluation.Tasks;
+using Flame.Evaluation;
 using Flame.Runtime;
 using Spectre.Console;
 

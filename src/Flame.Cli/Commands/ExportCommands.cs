@@ -1,8 +1,8 @@
 using System.CommandLine;
+using Flame.Checkpointing;
 using Flame.Interop;
 using Flame.Training;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
 
 namespace Flame.Cli.Commands;
 

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Flame.Checkpointing;
 using Flame.Generation;
 using Flame.Runtime;
 using Flame.Training;
-using Flame.Checkpointing;
 
 namespace Flame.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Flame.Interop;
 using Flame.Interop.Megatron;
+using Flame.Interop;
 
 namespace Flame.Cli.Commands;
 

@@ -1,9 +1,9 @@
 using System.CommandLine;
+using Flame.Checkpointing;
 using Flame.Distributed;
 using Flame.Experiments;
 using Flame.Training;
 using Spectre.Console;
-using Flame.Checkpointing;
 
 namespace Flame.Cli.Commands;
 

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
-using Flame.Data;
 using Flame.Data.Readers;
 using Flame.Data.Tokenization;
+using Flame.Data;
 using Spectre.Console;
 
 namespace Flame.Cli.Commands;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
+using Flame.Checkpointing;
 using Flame.Data.Tokenization;
 using Flame.Output;
 using Flame.Tracing;
 using Flame.Training;
-using Flame.Checkpointing;
 
 namespace Flame.Analysis;
 

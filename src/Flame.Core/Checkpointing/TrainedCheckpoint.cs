@@ -1,9 +1,9 @@
 using Flame.Data.Tokenization;
 using Flame.Distributed;
 using Flame.Model;
+using Flame.Output;
 using TorchSharp;
 using static TorchSharp.torch;
-using Flame.Output;
 
 namespace Flame.Checkpointing;
 

@@ -1,9 +1,9 @@
+using Flame.Checkpointing;
 using Flame.Evaluation.Tasks;
 using Flame.Runtime;
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
 
 namespace Flame.Evaluation;
 

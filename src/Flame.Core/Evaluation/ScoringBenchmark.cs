@@ -1,8 +1,8 @@
 using System.Diagnostics;
+using Flame.Checkpointing;
 using Flame.Model;
 using TorchSharp;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
 
 namespace Flame.Evaluation;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using Tomlyn;
 using Tomlyn.Model;
+using Tomlyn;
 
 namespace Flame.Experiments;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using Flame.Model;
-using Flame.Training;
 using Flame.Optimization;
+using Flame.Training;
 
 namespace Flame.Experiments;
 

@@ -1,5 +1,5 @@
-using Flame.Data;
 using Flame.Analysis;
+using Flame.Data;
 using Flame.Evaluation;
 using Flame.Reporting;
 using Flame.Tracing;

@@ -1,5 +1,5 @@
-using Flame.Training;
 using Flame.Checkpointing;
+using Flame.Training;
 
 namespace Flame.Experiments;
 

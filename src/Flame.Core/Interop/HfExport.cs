@@ -1,8 +1,8 @@
+using Flame.Checkpointing;
 using Flame.Model;
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
 
 namespace Flame.Interop;
 

@@ -1,11 +1,11 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using Flame.Checkpointing;
 using Flame.Data.Tokenization;
 using Flame.Model;
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
 
 namespace Flame.Interop;
 

@@ -1,8 +1,8 @@
+using Flame.Checkpointing;
 using Flame.Distributed;
 using Flame.Model;
 using TorchSharp;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
 
 namespace Flame.Optimization;
 

@@ -1,17 +1,17 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Flame.Analysis;
+using Flame.Checkpointing;
 using Flame.Model;
 using Flame.Output;
 using Flame.Plots;
 using Flame.Reporting.Plots;
 using Flame.Training;
-using Flame.Checkpointing;
-using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
+using Tomlyn;
 
 namespace Flame.Reporting;
 

@@ -1,5 +1,5 @@
-using static TorchSharp.torch;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Flame.Runtime;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using Flame.Checkpointing;
 using Flame.Experiments;
 using Flame.Model;
 using Flame.Training;
-using Flame.Checkpointing;
 
 namespace Flame.Scaling;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using Flame.Checkpointing;
 using Flame.Output;
 using Flame.Training;
-using Flame.Checkpointing;
 
 namespace Flame.Tracing;
 

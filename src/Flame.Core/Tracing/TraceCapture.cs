@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Flame.Checkpointing;
 using Flame.Data.Samples;
 using Flame.Model;
 using Flame.Runtime;
@@ -6,7 +7,6 @@ using Flame.Tracing.Parquet;
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
 
 namespace Flame.Tracing;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using TorchSharp;
 using Flame.Output;
+using TorchSharp;
 
 namespace Flame.Training;
 

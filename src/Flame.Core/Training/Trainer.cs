@@ -1,10 +1,10 @@
 using System.Text.Json;
 using Flame.Checkpointing;
+using Flame.Data.Samples;
 using Flame.Distributed;
 using Flame.Model;
 using Flame.Runtime;
 using static TorchSharp.torch;
-using Flame.Data.Samples;
 
 namespace Flame.Training;
 

@@ -1,5 +1,5 @@
-using Flame.Model;
 using Flame.Checkpointing;
+using Flame.Model;
 using Flame.Optimization;
 
 namespace Flame.Training;

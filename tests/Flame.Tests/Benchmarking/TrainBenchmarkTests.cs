@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using Flame.Benchmarking;
-using Flame.Cli;
 using Flame.Cli.Commands;
+using Flame.Cli;
 using Flame.Model;
 using Flame.Tests.Data;
 using Flame.Tests.Model;

@@ -1,11 +1,11 @@
 using System.Diagnostics;
+using Flame.Checkpointing;
 using Flame.Distributed;
+using Flame.Optimization;
 using Flame.Tests.Data;
 using Flame.Tests.Training;
 using Flame.Training;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
-using Flame.Optimization;
 
 namespace Flame.Tests.Distributed;
 

@@ -1,11 +1,11 @@
+using Flame.Checkpointing;
 using Flame.Distributed;
 using Flame.Model;
+using Flame.Optimization;
 using Flame.Tests.Data;
 using Flame.Tests.Model;
 using Flame.Training;
 using static TorchSharp.torch;
-using Flame.Optimization;
-using Flame.Checkpointing;
 
 namespace Flame.Tests.Distributed;
 

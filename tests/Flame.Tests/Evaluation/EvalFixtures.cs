@@ -1,9 +1,9 @@
+using Flame.Checkpointing;
 using Flame.Model;
 using Flame.Tests.Data;
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
 
 namespace Flame.Tests.Evaluation;
 

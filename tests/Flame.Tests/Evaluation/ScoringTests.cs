@@ -1,6 +1,6 @@
 using Flame.Data.Tokenization;
-using Flame.Evaluation;
 using Flame.Evaluation.Tasks;
+using Flame.Evaluation;
 using Flame.Tests.Data;
 using TorchSharp;
 using static Flame.Tests.Evaluation.EvalFixtures;

@@ -1,6 +1,6 @@
+using Flame.Checkpointing;
 using Flame.Experiments;
 using Flame.Training;
-using Flame.Checkpointing;
 
 namespace Flame.Tests.Experiments;
 

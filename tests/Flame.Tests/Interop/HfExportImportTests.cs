@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Flame.Checkpointing;
 using Flame.Interop;
 using Flame.Model;
 using Flame.Tests.Data;
@@ -7,7 +8,6 @@ using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
-using Flame.Checkpointing;
 
 namespace Flame.Tests.Interop;
 

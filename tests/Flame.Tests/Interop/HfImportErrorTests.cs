@@ -1,13 +1,13 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using Flame.Cli;
+using Flame.Checkpointing;
 using Flame.Cli.Commands;
+using Flame.Cli;
 using Flame.Interop;
 using Flame.Tests.Data;
 using Flame.Tests.Model;
 using Flame.Training;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
 
 namespace Flame.Tests.Interop;
 

@@ -1,14 +1,14 @@
 using System.IO.Compression;
 using System.Text.Json.Nodes;
+using Flame.Checkpointing;
 using Flame.Cli.Commands;
-using Flame.Interop;
 using Flame.Interop.Megatron;
+using Flame.Interop;
 using Flame.Model;
 using Flame.Tests.Data;
 using Flame.Training;
 using Razorvine.Pickle.Objects;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
 
 namespace Flame.Tests.Interop;
 

@@ -1,7 +1,7 @@
+using Flame.Checkpointing;
 using Flame.Model;
 using Flame.Training;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
 
 namespace Flame.Tests.Interop;
 

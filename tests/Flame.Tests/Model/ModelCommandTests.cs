@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
-using Flame.Cli;
 using Flame.Cli.Commands;
+using Flame.Cli;
 using Flame.Model;
 
 namespace Flame.Tests.Model;

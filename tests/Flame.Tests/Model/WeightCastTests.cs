@@ -1,7 +1,7 @@
 using Flame.Model;
+using Flame.Optimization;
 using Flame.Training;
 using static TorchSharp.torch;
-using Flame.Optimization;
 
 namespace Flame.Tests.Model;
 

@@ -1,8 +1,8 @@
 using Flame.Analysis;
 using Flame.Experiments;
 using Flame.Plots;
-using Flame.Reporting;
 using Flame.Reporting.Plots;
+using Flame.Reporting;
 using Flame.Tests.Data;
 using Flame.Tests.Tracing;
 

@@ -1,9 +1,9 @@
 using System.Text.RegularExpressions;
+using Flame.Checkpointing;
 using Flame.Tests.Data;
 using Flame.Tests.Training;
 using Flame.Training;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
 
 namespace Flame.Tests.Safety;
 

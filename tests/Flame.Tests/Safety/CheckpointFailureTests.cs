@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Flame.Checkpointing;
 using Flame.Cli.Commands;
 using Flame.Failures;
 using Flame.Interop;
@@ -8,7 +9,6 @@ using Flame.Tests.Data;
 using Flame.Tests.Interop;
 using Flame.Tests.Model;
 using Flame.Training;
-using Flame.Checkpointing;
 
 namespace Flame.Tests.Safety;
 

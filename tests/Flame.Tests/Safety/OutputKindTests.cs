@@ -1,7 +1,7 @@
-using Flame.Evaluation;
-using Flame.Evaluation.Tasks;
-using Flame.Output;
 using Flame.Checkpointing;
+using Flame.Evaluation.Tasks;
+using Flame.Evaluation;
+using Flame.Output;
 
 namespace Flame.Tests.Safety;
 

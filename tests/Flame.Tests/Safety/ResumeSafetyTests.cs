@@ -1,10 +1,10 @@
 using System.Text.Json;
+using Flame.Checkpointing;
 using Flame.Cli.Commands;
 using Flame.Distributed;
 using Flame.Tests.Data;
 using Flame.Tests.Distributed;
 using Flame.Training;
-using Flame.Checkpointing;
 
 namespace Flame.Tests.Safety;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
+using Flame.Checkpointing;
 using Flame.Data.Indexed;
 using Flame.Output;
 using Flame.Tests.Data;
 using Flame.Training;
-using Flame.Checkpointing;
 
 namespace Flame.Tests.Safety;
 

@@ -1,10 +1,10 @@
+using Flame.Checkpointing;
 using Flame.Data.Indexed;
 using Flame.Data.Samples;
 using Flame.Tests.Data;
-using Flame.Tracing;
 using Flame.Tracing.Parquet;
+using Flame.Tracing;
 using Flame.Training;
-using Flame.Checkpointing;
 
 namespace Flame.Tests.Tracing;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
+using Flame.Checkpointing;
 using Flame.Data.Indexed;
 using Flame.Tests.Data;
 using Flame.Training;
-using Flame.Checkpointing;
 
 namespace Flame.Tests.Training;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
+using Flame.Checkpointing;
 using Flame.Model;
 using Flame.Training;
 using static TorchSharp.torch;
-using Flame.Checkpointing;
 
 namespace Flame.Interop.Megatron;
 

@@ -1,10 +1,10 @@
 using Flame.Model;
+using Flame.Optimization;
 using Flame.Tests.Model;
 using Flame.Training;
 using static TorchSharp.torch;
-using Flame.Optimization;
 
-namespace Flame.Tests.Benchmarking;
+namespace Flame.Tests.Optimization;
 
 public class FusedAdamWTests
 {

@@ -1,9 +1,9 @@
+using Flame.Optimization;
 using Flame.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using Flame.Optimization;
 
-namespace Flame.Tests.Training;
+namespace Flame.Tests.Optimization;
 
 public class OptimizerFactoryTests
 {

@@ -1,8 +1,8 @@
+using Flame.Optimization;
 using Flame.Training;
 using static TorchSharp.torch;
-using Flame.Optimization;
 
-namespace Flame.Tests.Training;
+namespace Flame.Tests.Optimization;
 
 /// <summary>
 /// Clipping from the distributed optimizer's shards (GradientClipping.ClipShards): two ranks' blocks of one
