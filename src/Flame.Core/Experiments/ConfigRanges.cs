@@ -30,6 +30,7 @@ public static class ConfigRanges
         ["training.global_batch"] = ConfigRange.AtLeastOne,
         ["training.seed"] = ConfigRange.NonNegative,
         ["training.log_every"] = ConfigRange.AtLeastOne,
+        ["training.loss_chunk"] = ConfigRange.NonNegative,
         ["training.peak_tflops"] = ConfigRange.NonNegative,
         ["optimizer.beta1"] = ConfigRange.Beta,
         ["optimizer.beta2"] = ConfigRange.Beta,

@@ -17,7 +17,7 @@ public static class ResumePolicy
     /// </summary>
     static readonly HashSet<string> Free =
     [
-        "training.device", "training.micro_batch", "training.log_every", "training.peak_tflops",
+        "training.device", "training.micro_batch", "training.log_every", "training.peak_tflops", "training.recompute", "training.loss_chunk",
         "parallel.expert", "parallel.distributed_optimizer",
         "checkpoints.count", "checkpoints.interval", "evaluation.interval", "evaluation.test_iters",
         "evaluation.tasks", "evaluation.data_dir", "evaluation.limit", "evaluation.every_checkpoint",

@@ -96,7 +96,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
     /// <summary>The step the trainer builds for a config: its model, dtype, batches, optimizer and layout options.</summary>
     public static StepOptions StepOptionsFor(TrainingConfig config, ModelConfig model, Device device) =>
         new(model, device, ComputeTarget.DefaultComputeType(device), config.MicroBatch, config.GlobalBatch, config.Optimizer, config.Seed,
-            config.MaxLr, config.Parallel.DistributedOptimizer);
+            config.MaxLr, config.Parallel.DistributedOptimizer, Recompute: config.Recompute, LossChunk: config.LossChunk);
 
     /// <summary>Loads the last valid checkpoint (an error naming each invalid one when there is none) and returns its step.</summary>
     long Resume(TrainingStep step, MetricsSink? metrics, Action<string>? say)

@@ -34,6 +34,10 @@ public sealed record TrainingConfig
     /// <summary>Steps between checkpoints (Megatron's --save-interval, also its --eval-interval); 0 = from <see cref="Checkpoints"/>.</summary>
     public long SaveInterval { get; init; }
     public int LogEvery { get; init; } = 5;
+    /// <summary>Activations the backward recomputes instead of keeping (memory for time; the same numbers).</summary>
+    public RecomputeMode Recompute { get; init; } = RecomputeMode.None;
+    /// <summary>Tokens per chunk of the output layer and loss (0: the whole [tokens, vocab] logits at once).</summary>
+    public int LossChunk { get; init; }
     /// <summary>
     /// Global batches of the validation split per evaluation (Megatron's --eval-iters; its default and the release
     /// recipes' is 100), each evaluation continuing through the split where the last one stopped.

@@ -10,10 +10,13 @@ namespace Flame.Training;
 /// <param name="ComputeType">bf16 on CUDA, fp32 on the CPU (<see cref="Runtime.TorchRuntime"/> resolves it).</param>
 /// <param name="DistributedOptimizer">AdamW's state sharded over the data-parallel ranks (ZeRO-1; nothing changes on one rank).</param>
 /// <param name="CacheWeightCasts">bf16 weights cast once per step rather than in every op.</param>
+/// <param name="Recompute">activations the backward recomputes instead of keeping.</param>
+/// <param name="LossChunk">tokens per chunk of the output layer and loss (0: the whole logits at once).</param>
 public sealed record StepOptions(
     ModelConfig Model, Device Device, ScalarType ComputeType, int MicroBatch, int GlobalBatch, OptimizerSettings Optimizer,
     long Seed, double InitialLr, bool DistributedOptimizer = false,
-    DispatchMode Dispatch = DispatchMode.Grouped, bool CacheWeightCasts = true);
+    DispatchMode Dispatch = DispatchMode.Grouped, bool CacheWeightCasts = true, RecomputeMode Recompute = RecomputeMode.None,
+    int LossChunk = 0);
 
 /// <summary>
 /// The step's losses summed on the device, each micro-batch adding its lm, load-balancing and z-loss divided by the
