@@ -36,7 +36,7 @@ public sealed record TrainBenchmarkResult(
     double FlopsPerToken, double ModelTflops, double? PeakTflops, double? Mfu, double FirstLoss, double FinalLoss,
     IReadOnlyList<double> Losses, MemoryReading Memory, PhaseBreakdown? Breakdown);
 
-/// <summary>One layout's measurement: seconds per step (the slowest rank's), the first and last timed losses (means over ranks), memory and the breakdown.</summary>
+/// <summary>One layout's measurement: seconds per step (the slowest rank's), each timed step's lm loss (mean over ranks), memory and the breakdown.</summary>
 public sealed record StepTiming(double SecondsPerStep, IReadOnlyList<double> Losses, MemoryReading Memory, PhaseBreakdown? Breakdown)
 {
     public double FirstLoss => Losses[0];

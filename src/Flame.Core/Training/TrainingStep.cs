@@ -128,6 +128,7 @@ public sealed class TrainingStep : IDisposable
         int accumulation = Sampler.Accumulation;
         for (int micro = 0; micro < accumulation; micro++)
         {
+            using var microScope = NewDisposeScope(); // a micro-batch's logits and activations are freed before the next one
             var tokens = batches.Get(step, micro);
             var output = Model.forward(tokens[.., ..^1]);
             var lm = FlameModel.LanguageModelLoss(output.Logits, tokens[.., 1..]);
