@@ -162,6 +162,10 @@ public static class MemoryPlanner
         }
         long experts = ModelAccounting.RoutedExpertParameterCount(m);
         long local = ModelAccounting.Of(m).TotalParams - experts + experts / r.Layout.Expert;
+        // GradientClipping.ClipGlobalNorm: g.square() of every gradient, all held by its dispose scope until the norm
+        // is summed (the replicated optimizer's clip; the distributed one squares only its shards), fp32.
+        if (!(r.DistributedOptimizer && r.Layout.World > 1))
+            candidates.Add(("gradient clipping: squared gradients fp32 (held until the norm is summed)", 4 * local));
         if (r.DistributedOptimizer && r.Layout.World > 1)
             // DistributedOptimizer: the flattened gradients it reduce-scatters, then the all-gathered parameters, fp32.
             candidates.Add(("distributed optimizer: flattened gradients / gathered parameters fp32", 4 * local));
