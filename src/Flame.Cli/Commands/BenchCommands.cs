@@ -97,7 +97,9 @@ public static class BenchCommands
                 $"{r.SecondsPerStep * 1000:N1} ms/step, {r.ModelTflops:N2} model TFLOP/s" +
                 (r.Mfu is { } mfu ? $", MFU {mfu:P1}" : "") + $", loss {r.FirstLoss:N3} -> {r.FinalLoss:N3}");
             AnsiConsole.MarkupLine(r.Memory.PeakBytes is { } bytes
-                ? $"peak device memory {bytes / 1e9:N2} GB ({Markup.Escape(r.Memory.How)})" : $"memory: {Markup.Escape(r.Memory.How)}");
+                ? $"peak device memory {bytes / 1e9:N2} GB ({Markup.Escape(r.Memory.How)})"
+                : r.Memory.HostPeakBytes is { } host ? $"peak host memory above the pre-model RSS {host / 1e6:N1} MB (VmHWM - VmRSS before the model)"
+                : $"memory: {Markup.Escape(r.Memory.How)}");
             if (r.Breakdown is { } b) WriteBreakdown(b);
             return 0;
         });

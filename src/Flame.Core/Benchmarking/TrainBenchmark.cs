@@ -27,8 +27,8 @@ public sealed record PhaseTime(string Phase, double MillisecondsPerStep, double 
 /// <summary>The per-phase breakdown: how it was timed, the profiled step's length, and the phases.</summary>
 public sealed record PhaseBreakdown(string Timer, int Steps, double MillisecondsPerStep, IReadOnlyList<PhaseTime> Phases);
 
-/// <summary>Device memory: where it was read and what it means.</summary>
-public sealed record MemoryReading(long? PeakBytes, string How);
+/// <summary>Device memory: where it was read and what it means; on CPU, the process's peak RSS above its RSS before the model (bytes).</summary>
+public sealed record MemoryReading(long? PeakBytes, string How, long? HostPeakBytes = null);
 
 public sealed record TrainBenchmarkResult(
     string Preset, string Device, string Dtype, string Dispatch, string Data, int MicroBatch, int Accumulation, int Sequence,
@@ -94,7 +94,7 @@ public static class TrainBenchmark
     {
         var device = options.Device;
         var timer = breakdownSteps > 0 ? ChooseClock(device, breakdownTimer) : null;
-        var memoryBefore = device.type == DeviceType.CUDA ? CudaRuntimeApi.Instance?.MemoryInUse().Used : null;
+        var memoryBefore = device.type == DeviceType.CUDA ? CudaRuntimeApi.Instance?.MemoryInUse().Used : HostRss("VmRSS:");
         using var step = TrainingStep.Build(options, layout, world);
         long totalSteps = warmup + steps + breakdownSteps;
         using var batches = dataPrefix is null
@@ -179,7 +179,7 @@ public static class TrainBenchmark
     static MemoryReading ReadMemory(Device device, long? before)
     {
         if (device.type != DeviceType.CUDA)
-            return new MemoryReading(null, "not measured on CPU");
+            return new MemoryReading(null, "not measured on CPU", HostRss("VmHWM:") - before);
         if (CudaRuntimeApi.Instance is not { } api)
             return new MemoryReading(null, "TorchSharp exposes no CUDA memory statistics and no cudart was found");
         var (used, _) = api.MemoryInUse();
@@ -188,6 +188,15 @@ public static class TrainBenchmark
         return new MemoryReading(used - (before ?? 0),
             "device memory in use after the timed steps minus before the model (cudaMemGetInfo): the peak reserved by " +
             "libtorch's caching allocator, which keeps what it reserved; >= torch.cuda.max_memory_allocated");
+    }
+
+    /// <summary>A line of /proc/self/status in bytes (VmRSS: resident now, VmHWM: its peak), or null off Linux.</summary>
+    static long? HostRss(string field)
+    {
+        const string path = "/proc/self/status";
+        if (!File.Exists(path)) return null;
+        var parts = File.ReadLines(path).FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal))?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return parts is { Length: >= 2 } && long.TryParse(parts[1], out var kb) ? kb * 1024 : null;
     }
 
     static void Synchronize(Device device)

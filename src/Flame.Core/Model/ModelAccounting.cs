@@ -63,6 +63,14 @@ public sealed record ModelAccounting(long TotalParams, long ActiveParams, long F
     /// </summary>
     public static long RoutedExpertParameterCount(ModelConfig c) => (long)c.MoeLayerCount * c.Experts * 3L * c.Hidden * c.ExpertFfn;
 
+    /// <summary>
+    /// The parameters every op reads in fp32 whatever the compute dtype, so the trainer never casts them: the input
+    /// embedding [paddedVocab, h] (looked up, then the rows cast), every RMSNorm weight (2 per block + the final one)
+    /// and the routers [experts, h] (spec §1: routing in fp32). The rest of <see cref="Of"/>'s total gets a bf16 copy.
+    /// </summary>
+    public static long Fp32OnlyParameterCount(ModelConfig c) =>
+        (long)c.PaddedVocab * c.Hidden + (2L * c.Layers + 1) * c.Hidden + (long)c.MoeLayerCount * c.Experts * c.Hidden;
+
     /// <summary>FLAME-MoE's iterations for a FLOP budget: C / (6 N tokens_per_step), rounded down.</summary>
     public static long IterationsForBudget(ModelConfig c, double flops, long tokensPerStep) => (long)BudgetSteps(c, flops, tokensPerStep);
 

@@ -1,59 +1,46 @@
-using System.Globalization;
-using Flame.Distributed;
+using Flame.Memory;
 using Flame.Model;
+using Flame.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Flame.Training;
 
 /// <summary>
-/// A model whose weights and optimizer state cannot fit in the device's memory is refused with the estimate
-/// before anything is allocated (experts=100000 would otherwise allocate until the machine runs out of memory).
-/// The estimate is a floor, not a forecast: fp32 master weights, their gradients and AdamW's two moments, 16 bytes a
-/// parameter (the platform keeps fp32 masters on CUDA too, with bf16 compute copies and activations on top). Expert
-/// parallelism divides the routed experts over the expert ranks; the distributed optimizer divides the two moments
-/// over the data-parallel ranks (Megatron's ZeRO-1 accounting).
+/// A run whose training step cannot fit in the device's free memory is refused before anything is allocated
+/// (experts=100000 would otherwise allocate until the machine runs out of memory). The figure is
+/// <see cref="MemoryPlanner"/>'s predicted peak of one rank's step: weights, their bf16 copies, gradients, the
+/// optimizer's state, the activations kept for the backward and the largest transient buffer. The refusal says by how
+/// much it is over and the smallest change that fits (<see cref="MemoryAdvice"/>).
 /// </summary>
 public static class MemoryFit
 {
-    const int WeightBytes = 4, GradientBytes = 4, AdamStateBytes = 8;
+    /// <summary>The planner's request for the step a training config runs on <paramref name="device"/>.</summary>
+    public static MemoryRequest RequestFor(TrainingConfig config, ModelConfig model, Device device) =>
+        new(model, config.MicroBatch, config.Sequence, ComputeTarget.DefaultComputeType(device) == ScalarType.BFloat16, config.Parallel.Layout,
+            config.Parallel.DistributedOptimizer, config.Recompute, config.LossChunk);
 
-    /// <summary>Bytes of weights, gradients and optimizer state one rank holds.</summary>
-    public static double BytesPerRank(ModelConfig model, ParallelLayout layout, bool distributedOptimizer)
+    /// <summary>Throws a <see cref="UserError"/> when the predicted peak exceeds the device's free memory (unknown: nothing is refused).</summary>
+    public static void Require(MemoryRequest request, Device device)
     {
-        long experts = ModelAccounting.RoutedExpertParameterCount(model);
-        double parameters = ModelAccounting.Of(model).TotalParams - experts + (double)experts / layout.Expert;
-        double optimizerShare = distributedOptimizer && layout.World > 1 ? 1.0 / layout.Data : 1.0;
-        return parameters * (WeightBytes + GradientBytes + AdamStateBytes * optimizerShare);
+        if (DeviceMemory.Free(device) is not { } free) return;
+        Require(request, free);
     }
 
-    /// <summary>Throws a <see cref="UserError"/> with the estimate when it exceeds the device's free memory.</summary>
-    public static void Require(ModelConfig model, ParallelLayout layout, bool distributedOptimizer, Device device)
+    /// <summary>Throws a <see cref="UserError"/> when the predicted peak exceeds <paramref name="free"/>.</summary>
+    public static void Require(MemoryRequest request, DeviceMemory free)
     {
-        double needed = BytesPerRank(model, layout, distributedOptimizer);
-        if (Available(device) is not (long free, string where) || needed <= free) return;
-        throw new UserError($"model '{model.Name}' ({ModelAccounting.Of(model).TotalParams:N0} parameters, {model.Experts} experts) needs at least " +
-            $"{Gigabytes(needed)} GB per rank for fp32 weights, gradients and AdamW's two moments, but {where} has {Gigabytes(free)} GB free; " +
-            "use fewer or smaller experts, expert parallelism, or parallel.distributed_optimizer");
+        var plan = MemoryPlanner.Plan(request);
+        long needed = plan.TotalBytes;
+        if (needed <= free.Bytes) return;
+        var model = request.Model;
+        var fix = MemoryAdvice.Smallest(MemoryAdvice.For(request, free.Bytes));
+        throw new UserError($"model '{model.Name}' ({ModelAccounting.Of(model).TotalParams:N0} parameters, {model.Experts} experts) needs " +
+            $"{DeviceMemory.Gb(needed)} GB per rank for a training step ({DeviceMemory.Gb(plan.StateBytes)} GB of weights, gradients and " +
+            $"optimizer state, {DeviceMemory.Gb(plan.ActivationBytes + plan.TransientBytes)} GB of activations and buffers), but {free.Where} has " +
+            $"{DeviceMemory.Gb(free.Bytes)} GB free, {DeviceMemory.Gb(needed - free.Bytes)} GB short; " +
+            (fix is not null ? $"{fix.Setting} would fit ({DeviceMemory.Gb(fix.TotalBytes)} GB)" :
+                "nothing the planner tries fits: use fewer or smaller experts, expert parallelism, or parallel.distributed_optimizer") +
+            $" (flame model memory shows the plan)");
     }
-
-    /// <summary>Free memory of the device, or null when it cannot be read (then nothing is refused).</summary>
-    static (long Free, string Where)? Available(Device device)
-    {
-        if (device.type == DeviceType.CUDA)
-            return Runtime.CudaRuntimeApi.Instance?.MemoryInUse() is { } memory ? (memory.Total - memory.Used, $"CUDA device {device.index}") : null;
-        return MemAvailable() is long available ? (available, "this machine") : (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, "this machine");
-    }
-
-    /// <summary>Linux's estimate of memory available without swapping (/proc/meminfo MemAvailable, in kB).</summary>
-    static long? MemAvailable()
-    {
-        const string path = "/proc/meminfo";
-        if (!File.Exists(path)) return null;
-        var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("MemAvailable:", StringComparison.Ordinal));
-        var parts = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return parts is { Length: >= 2 } && long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var kb) ? kb * 1024 : null;
-    }
-
-    static string Gigabytes(double bytes) => (bytes / 1e9).ToString("N1", CultureInfo.InvariantCulture);
 }
