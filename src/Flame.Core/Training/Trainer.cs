@@ -31,7 +31,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, ICommuni
         var modelConfig = config.ResolveModel();
         var device = ProcessWorld.LocalDevice(ComputeTarget.ResolveDevice(config.Device));
         var layout = config.Parallel.Layout;
-        MemoryFit.Require(MemoryFit.RequestFor(config, modelConfig, device), device); // before anything is written or allocated
+        MemoryFit.Require(MemoryFit.RequestFor(config, modelConfig, device), device, ProcessWorld.IsMain ? say : null); // before anything is written or allocated
         var configJson = JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true });
         var communicator = world ?? ProcessWorld.For(device);
         if (communicator.Rank == 0) WriteRunRecord(configJson);

@@ -123,4 +123,25 @@ public class MemoryPlannerTests
         Assert.Equal("bf16", root.GetProperty("dtype").GetString());
         Assert.NotEmpty(root.GetProperty("smallest_fix").GetString()!);
     }
+
+    [Fact]
+    public void TrainingIsRefusedOnlyWhenTheStateCannotFitAndWarnedWhenThePredictedPeakCannot()
+    {
+        var request = new MemoryRequest(Tiny, MicroBatch: 2, Sequence: 8, Bf16: false, ParallelLayout.Single);
+        var plan = MemoryPlanner.Plan(request);
+        Assert.True(plan.StateBytes < plan.TotalBytes);
+        var warnings = new List<string>();
+        // Room for everything: silent.
+        Flame.Training.MemoryFit.Require(request, new DeviceMemory(plan.TotalBytes, "test device"), warnings.Add);
+        Assert.Empty(warnings);
+        // Room for the state but not the predicted activations: a warning naming the shortfall, and training goes on.
+        Flame.Training.MemoryFit.Require(request, new DeviceMemory(plan.StateBytes, "test device"), warnings.Add);
+        var warning = Assert.Single(warnings);
+        Assert.StartsWith("warning: the memory planner predicts", warning);
+        Assert.Contains("test device", warning);
+        // Not even room for weights, gradients and AdamW's moments: refused.
+        var error = Assert.Throws<UserError>(() => Flame.Training.MemoryFit.Require(request, new DeviceMemory(plan.StateBytes - 1, "test device"), warnings.Add));
+        Assert.Contains("GB short", error.Message);
+        Assert.Single(warnings);
+    }
 }
