@@ -96,6 +96,9 @@ public class RecomputeTests
         using var model = new FlameModel(TinyModels.Moe);
         var error = Assert.Throws<UserError>(() => model.Recompute = RecomputeMode.Selective);
         Assert.Contains("not implemented", error.Message);
+        // An experiment asking for it is refused when it is checked, before a run folder is written.
+        var config = TrainerTests.TinyRun("unused") with { Recompute = RecomputeMode.Selective };
+        Assert.Contains("not implemented", Assert.Throws<UserError>(() => config.Validate()).Message);
     }
 
     [Fact]
