@@ -63,6 +63,8 @@ public static class BenchCommands
         var adamw = new Option<string>("--adamw")
             { Description = "fused (the trainer's default, optimizer.fused: torch._fused_adamw_, one kernel per group) or plain (one op at a time per parameter)", DefaultValueFactory = _ => "fused" };
         var fused = new Option<bool>("--fused-adamw") { Description = "the same as --adamw fused", Hidden = true };
+        var recompute = new Option<string>("--recompute")
+            { Description = "activation recompute, as training.recompute: none (default), selective or full (keep each block's input, rerun the block in the backward)", DefaultValueFactory = _ => "none" };
         var perOpCasts = new Option<bool>("--per-op-casts") { Description = "cast bf16 weights in every op instead of once per step" };
         var breakdown = new Option<int>("--breakdown") { Description = "profiled steps after the timed ones, timed per phase (may synchronise)", DefaultValueFactory = _ => 0 };
         var timer = new Option<string>("--breakdown-timer") { Description = "auto (CUDA events if cudart is found), events or sync", DefaultValueFactory = _ => "auto" };
@@ -71,7 +73,7 @@ public static class BenchCommands
         var output = new OutOption("with --parallel: also write the table to this CSV file", "CSV");
         var overwrite = CommonOptions.Overwrite("replace an existing --out file");
         var train = new Command("train", "time real training steps (the trainer's step) on a token file or synthetic ids")
-            { preset, set, device, microBatch, accumulation, seq, steps, warmup, data, dispatch, dtype, peak, adamw, fused, perOpCasts, breakdown, timer, json,
+            { preset, set, device, microBatch, accumulation, seq, steps, warmup, data, dispatch, dtype, peak, adamw, fused, recompute, perOpCasts, breakdown, timer, json,
               parallel, distributedOptimizer, output, overwrite };
         train.SetAction(parse =>
         {
@@ -83,7 +85,8 @@ public static class BenchCommands
                 parse.GetValue(microBatch), parse.GetValue(seq) ?? config.MaxPositions, parse.GetValue(steps), parse.GetValue(warmup),
                 parse.GetValue(accumulation), parse.GetValue(data), ParseDispatch(parse.GetValue(dispatch)!),
                 target.ComputeType, parse.GetValue(peak), ParseFused(parse.GetValue(adamw)!, parse.GetValue(fused)), !parse.GetValue(perOpCasts),
-                parse.GetValue(breakdown), parse.GetValue(timer)!.ToLowerInvariant());
+                parse.GetValue(breakdown), parse.GetValue(timer)!.ToLowerInvariant(),
+                Recompute: RecomputeModes.Parse(parse.GetValue(recompute)!));
             if (isParallel)
                 return ParallelTable(new ParallelBenchmarkOptions(options, parse.GetValue(distributedOptimizer)),
                     output.Get(parse), output.Spelling(parse), parse.GetValue(overwrite), parse.GetValue(json));
@@ -93,13 +96,11 @@ public static class BenchCommands
                 : ComputeDisplay.Status($"benchmarking {config.Name}...", _ => TrainBenchmark.Run(options));
             if (parse.GetValue(json)) { JsonOrTable.WriteJson(r); return 0; }
             AnsiConsole.MarkupLine(
-                $"[bold]{r.Preset}[/] on {r.Device} ({r.Dtype}, {r.Dispatch}, {Markup.Escape(r.Data)}): {r.TokensPerSecond:N0} tokens/s, " +
+                $"[bold]{r.Preset}[/] on {r.Device} ({r.Dtype}, {r.Dispatch}, recompute {r.Recompute}, {Markup.Escape(r.Data)}): {r.TokensPerSecond:N0} tokens/s, " +
                 $"{r.SecondsPerStep * 1000:N1} ms/step, {r.ModelTflops:N2} model TFLOP/s" +
                 (r.Mfu is { } mfu ? $", MFU {mfu:P1}" : "") + $", loss {r.FirstLoss:N3} -> {r.FinalLoss:N3}");
             AnsiConsole.MarkupLine(r.Memory.PeakBytes is { } bytes
-                ? $"peak device memory {bytes / 1e9:N2} GB ({Markup.Escape(r.Memory.How)})"
-                : r.Memory.HostPeakBytes is { } host ? $"peak host memory above the pre-model RSS {host / 1e6:N1} MB (VmHWM - VmRSS before the model)"
-                : $"memory: {Markup.Escape(r.Memory.How)}");
+                ? $"peak {(r.Device.StartsWith("cpu", StringComparison.OrdinalIgnoreCase) ? "host" : "device")} memory {bytes / 1e9:N2} GB ({Markup.Escape(r.Memory.How)})" : $"memory: {Markup.Escape(r.Memory.How)}");
             if (r.Breakdown is { } b) WriteBreakdown(b);
             return 0;
         });

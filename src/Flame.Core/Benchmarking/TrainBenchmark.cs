@@ -19,7 +19,7 @@ public sealed record TrainBenchmarkOptions(
     ModelConfig Model, Device Device, int MicroBatch, int Sequence, int Steps = 5, int Warmup = 2, int Accumulation = 1,
     string? DataPrefix = null, DispatchMode Dispatch = DispatchMode.Grouped, ScalarType? ComputeType = null,
     double? PeakTflops = null, bool FusedAdamW = true, bool CacheWeightCasts = true, int BreakdownSteps = 0,
-    string BreakdownTimer = "auto", double LearningRate = 3e-4, long Seed = 1234);
+    string BreakdownTimer = "auto", double LearningRate = 3e-4, long Seed = 1234, RecomputeMode Recompute = RecomputeMode.None);
 
 /// <summary>One phase's share of a profiled step.</summary>
 public sealed record PhaseTime(string Phase, double MillisecondsPerStep, double Share);
@@ -28,13 +28,13 @@ public sealed record PhaseTime(string Phase, double MillisecondsPerStep, double 
 public sealed record PhaseBreakdown(string Timer, int Steps, double MillisecondsPerStep, IReadOnlyList<PhaseTime> Phases);
 
 /// <summary>Device memory: where it was read and what it means; on CPU, the process's peak RSS above its RSS before the model (bytes).</summary>
-public sealed record MemoryReading(long? PeakBytes, string How, long? HostPeakBytes = null);
+public sealed record MemoryReading(long? PeakBytes, string How);
 
 public sealed record TrainBenchmarkResult(
     string Preset, string Device, string Dtype, string Dispatch, string Data, int MicroBatch, int Accumulation, int Sequence,
     int Steps, int Warmup, bool FusedAdamW, bool CacheWeightCasts, double SecondsPerStep, double TokensPerSecond,
     double FlopsPerToken, double ModelTflops, double? PeakTflops, double? Mfu, double FirstLoss, double FinalLoss,
-    IReadOnlyList<double> Losses, MemoryReading Memory, PhaseBreakdown? Breakdown);
+    IReadOnlyList<double> Losses, MemoryReading Memory, PhaseBreakdown? Breakdown, string Recompute = "none");
 
 /// <summary>One layout's measurement: seconds per step (the slowest rank's), each timed step's lm loss (mean over ranks), memory and the breakdown.</summary>
 public sealed record StepTiming(double SecondsPerStep, IReadOnlyList<double> Losses, MemoryReading Memory, PhaseBreakdown? Breakdown)
@@ -77,13 +77,14 @@ public static class TrainBenchmark
             o.Model.Name, o.Device.ToString(), step.ComputeType.ToString(), o.Dispatch.ToString(), source,
             o.MicroBatch, o.Accumulation, o.Sequence, o.Steps, o.Warmup, o.FusedAdamW, o.CacheWeightCasts, timing.SecondsPerStep,
             tokensPerSecond, flopsPerToken, tflops, peak, peak > 0 ? tflops / peak : null, timing.FirstLoss, timing.FinalLoss,
-            timing.Losses, timing.Memory, timing.Breakdown);
+            timing.Losses, timing.Memory, timing.Breakdown, RecomputeModes.Name(o.Recompute));
     }
 
     /// <summary>The training step a benchmark's options describe (the trainer's AdamW settings; bf16 on CUDA unless asked otherwise).</summary>
     public static StepOptions StepOptionsOf(TrainBenchmarkOptions o, int globalBatch, bool distributedOptimizer = false) =>
         new(o.Model, o.Device, o.ComputeType ?? ComputeTarget.DefaultComputeType(o.Device), o.MicroBatch, globalBatch,
-            new OptimizerSettings(Fused: o.FusedAdamW), o.Seed, o.LearningRate, distributedOptimizer, o.Dispatch, o.CacheWeightCasts);
+            new OptimizerSettings(Fused: o.FusedAdamW), o.Seed, o.LearningRate, distributedOptimizer, o.Dispatch, o.CacheWeightCasts,
+            o.Recompute);
 
     /// <summary>
     /// Builds the step on <paramref name="layout"/> (every rank of <paramref name="world"/> calls this), runs the warm-up,
@@ -94,7 +95,7 @@ public static class TrainBenchmark
     {
         var device = options.Device;
         var timer = breakdownSteps > 0 ? ChooseClock(device, breakdownTimer) : null;
-        var memoryBefore = device.type == DeviceType.CUDA ? CudaRuntimeApi.Instance?.MemoryInUse().Used : HostRss("VmRSS:");
+        var memoryBefore = device.type == DeviceType.CUDA ? CudaRuntimeApi.Instance?.MemoryInUse().Used : HostPeakMemory.Resident();
         using var step = TrainingStep.Build(options, layout, world);
         long totalSteps = warmup + steps + breakdownSteps;
         using var batches = dataPrefix is null
@@ -179,7 +180,11 @@ public static class TrainBenchmark
     static MemoryReading ReadMemory(Device device, long? before)
     {
         if (device.type != DeviceType.CUDA)
-            return new MemoryReading(null, "not measured on CPU", HostRss("VmHWM:") - before);
+            return HostPeakMemory.Peak() is { } peak && before is { } rss
+                ? new MemoryReading(peak - rss, "process peak resident memory (VmHWM) after the timed steps minus the resident memory " +
+                    "before the model (VmRSS): weights, gradients, AdamW state and the peak activations; the process's whole " +
+                    "lifetime, so alone in its process only")
+                : new MemoryReading(null, "not measured on CPU (no /proc/self/status)");
         if (CudaRuntimeApi.Instance is not { } api)
             return new MemoryReading(null, "TorchSharp exposes no CUDA memory statistics and no cudart was found");
         var (used, _) = api.MemoryInUse();
@@ -188,15 +193,6 @@ public static class TrainBenchmark
         return new MemoryReading(used - (before ?? 0),
             "device memory in use after the timed steps minus before the model (cudaMemGetInfo): the peak reserved by " +
             "libtorch's caching allocator, which keeps what it reserved; >= torch.cuda.max_memory_allocated");
-    }
-
-    /// <summary>A line of /proc/self/status in bytes (VmRSS: resident now, VmHWM: its peak), or null off Linux.</summary>
-    static long? HostRss(string field)
-    {
-        const string path = "/proc/self/status";
-        if (!File.Exists(path)) return null;
-        var parts = File.ReadLines(path).FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal))?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return parts is { Length: >= 2 } && long.TryParse(parts[1], out var kb) ? kb * 1024 : null;
     }
 
     static void Synchronize(Device device)

@@ -55,6 +55,13 @@ public sealed class FlameModel : nn.Module<Tensor, ModelOutput>
         set { foreach (var block in blocks) block.Probe = value; }
     }
 
+    /// <summary>Activation recompute of every block while training (<see cref="TransformerBlock.Recompute"/>).</summary>
+    public RecomputeMode Recompute
+    {
+        get => blocks.Count == 0 ? RecomputeMode.None : blocks[0].Recompute;
+        set { foreach (var block in blocks) block.Recompute = value; }
+    }
+
     /// <summary>Builds and initialises the model on the CPU from the current torch seed, so the weights do not depend on the device.</summary>
     public FlameModel(ModelConfig config) : base(nameof(FlameModel))
     {

@@ -23,6 +23,17 @@ public sealed class TransformerBlock : nn.Module<Tensor, (Tensor Hidden, MoeOutp
     }
     IPhaseProbe? _probe;
 
+    /// <summary>
+    /// Activation recompute while autograd is on (training): <see cref="RecomputeMode.Full"/> keeps only this block's
+    /// input and runs the block again in the backward (<see cref="BlockCheckpoint"/>). The math is the same either way.
+    /// </summary>
+    public RecomputeMode Recompute
+    {
+        get => _recompute;
+        set => _recompute = value == RecomputeMode.Selective ? throw RecomputeModes.NotBuilt(value) : value;
+    }
+    RecomputeMode _recompute = RecomputeMode.None;
+
     public TransformerBlock(ModelConfig config, int layer, RotaryEmbedding rope) : base(nameof(TransformerBlock))
     {
         attention_norm = new RmsNorm(config.Hidden, config.NormEps);
@@ -33,7 +44,11 @@ public sealed class TransformerBlock : nn.Module<Tensor, (Tensor Hidden, MoeOutp
         RegisterComponents();
     }
 
-    public override (Tensor Hidden, MoeOutput? Moe) forward(Tensor x)
+    public override (Tensor Hidden, MoeOutput? Moe) forward(Tensor x) =>
+        _recompute == RecomputeMode.Full && is_grad_enabled() ? BlockCheckpoint.Run(this, x) : Compute(x);
+
+    /// <summary>The block's math, whatever is kept for the backward.</summary>
+    internal (Tensor Hidden, MoeOutput? Moe) Compute(Tensor x)
     {
         x = x + _probe.Mark(attention.forward(_probe.Mark(attention_norm.forward(x), StepPhase.Attention)), StepPhase.Other);
         var normed = ffn_norm.forward(x);

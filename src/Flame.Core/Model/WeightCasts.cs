@@ -21,15 +21,23 @@ public sealed class WeightCasts : IDisposable
     /// <summary>Casts made and held right now (for tests and memory accounting).</summary>
     public int Count => _casts.Count;
 
+    /// <summary>
+    /// Set while a recomputed block (<see cref="BlockCheckpoint"/>) runs its first forward without autograd: the casts
+    /// it makes are made with autograd on and kept, so the recompute in the backward and later micro-batches reuse them.
+    /// </summary>
+    internal bool CastWithGrad { get; set; }
+
     public Tensor Of(Tensor master, ScalarType dtype)
     {
         if (master.dtype == dtype) return master;
         if (!Enabled) return master.to(dtype);
         if (_casts.TryGetValue(master, out var held) && held.dtype == dtype) return held;
-        var cast = master.to(dtype);
+        bool withGrad = is_grad_enabled() || CastWithGrad;
+        Tensor cast;
+        using (enable_grad(withGrad)) cast = master.to(dtype);
         // A cast made without autograd (validation, generation) carries no path back to the master,
         // so it must not be reused by a training forward: only casts made with grad enabled are kept.
-        if (!is_grad_enabled()) return cast;
+        if (!withGrad) return cast;
         if (held is not null) held.Dispose();
         _casts[master] = cast.DetachFromDisposeScope();
         return cast;

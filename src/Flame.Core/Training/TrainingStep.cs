@@ -102,6 +102,7 @@ public sealed class TrainingStep : IDisposable
         model.ComputeType = o.ComputeType;
         model.Dispatch = o.Dispatch;
         model.CacheWeightCasts = o.CacheWeightCasts; // refreshed after every optimizer step below
+        model.Recompute = o.Recompute;
         Parallelizer.Apply(model, groups);
         var optimizer = TrainingOptimizer.Create(model, groups, o.Optimizer, o.InitialLr, o.DistributedOptimizer);
         var sampler = new DataParallelSampler(o.GlobalBatch, o.MicroBatch, layout.World, world.Rank);

@@ -56,7 +56,7 @@ public class TrainBenchmarkTests
         Assert.Equal(ModelAccounting.Of(TinyModels.Moe, 32).FlopsPerToken, result.FlopsPerToken);
         Assert.Equal(result.TokensPerSecond * result.FlopsPerToken / 1e12, result.ModelTflops, 12);
         Assert.Equal(result.ModelTflops / 0.5, result.Mfu!.Value, 12);
-        Assert.Null(result.Memory.PeakBytes);
+        Assert.Equal(OperatingSystem.IsLinux(), result.Memory.PeakBytes is not null); // CPU: peak RSS above the RSS before the model
         var breakdown = result.Breakdown!;
         Assert.Equal("wall-clock", breakdown.Timer);
         Assert.Equal(["other", "attention", "moe_dispatch", "expert_gemm", "combine", "shared_ffn", "optimizer"],
@@ -101,6 +101,21 @@ public class TrainBenchmarkTests
         Assert.Equal(plain.FinalLoss, fused.FinalLoss, 1e-4); // fused AdamW reorders the update's fp32 ops (FusedAdamWTests: weights within 5e-6)
         Assert.True(fused.FusedAdamW);
         Assert.False(plain.FusedAdamW);
+    }
+
+    [Fact]
+    public void RecomputeOptionTrainsTheSameLossesAndReadsHostMemory()
+    {
+        TrainBenchmarkResult Run(RecomputeMode recompute) => TrainBenchmark.Run(new TrainBenchmarkOptions(TinyModels.Moe, CPU, MicroBatch: 2,
+            Sequence: 16, Steps: 3, Warmup: 0, LearningRate: 1e-2, BreakdownSteps: 1, Recompute: recompute));
+        var (kept, full) = (Run(RecomputeMode.None), Run(RecomputeMode.Full));
+        Assert.Equal(kept.Losses, full.Losses); // bit-exact on the CPU (RecomputeTests)
+        Assert.Equal("full", full.Recompute);
+        if (OperatingSystem.IsLinux()) Assert.NotNull(full.Memory.PeakBytes);
+        // The phase marks still work when the blocks run again in the backward (the recompute is timed as its phases).
+        var breakdown = full.Breakdown!;
+        Assert.All(breakdown.Phases, p => Assert.True(p.MillisecondsPerStep > 0, $"{p.Phase} took no time"));
+        Assert.Equal(breakdown.MillisecondsPerStep, breakdown.Phases.Sum(p => p.MillisecondsPerStep), 6);
     }
 
     [Fact]
