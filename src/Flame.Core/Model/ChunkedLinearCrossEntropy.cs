@@ -59,7 +59,8 @@ public sealed class ChunkedLinearCrossEntropy : autograd.SingleTensorFunction<Ch
             logSumExp.narrow(0, start, length).copy_(lse);
             total.add_((lse - target).sum());
         }
-        ctx.save_for_backward([hidden, weight, targets, logSumExp]);
+        // Saved after this method returns, so the saved tensors must outlive its dispose scope.
+        ctx.save_for_backward([hidden, weight, targets, logSumExp.MoveToOuterDisposeScope()]);
         ctx.save_data("chunk", chunk);
         return total.div_(tokens).MoveToOuterDisposeScope();
     }
