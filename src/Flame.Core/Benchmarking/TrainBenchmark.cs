@@ -183,7 +183,8 @@ public static class TrainBenchmark
         if (device.type != DeviceType.CUDA)
             return before is { } rss && HostPeakMemory.Peak() is { } peak
                 ? new MemoryReading(peak - rss, "the process's peak resident memory during the warm-up and timed steps minus " +
-                    "its resident memory before the model was built (/proc/self/status VmHWM - VmRSS, the peak reset first)")
+                    "its resident memory before the model was built (/proc/self/status VmHWM - VmRSS, the peak reset first); memory the " +
+                    "process freed earlier is reused without growing it, so it means the step's memory in a fresh process")
                 : new MemoryReading(null, "not measured on CPU (no /proc/self/status or clear_refs)");
         if (CudaRuntimeApi.Instance is not { } api)
             return new MemoryReading(null, "TorchSharp exposes no CUDA memory statistics and no cudart was found");
