@@ -97,6 +97,7 @@ public static class BenchCommands
             AnsiConsole.MarkupLine(
                 $"[bold]{r.Preset}[/] on {r.Device} ({r.Dtype}, {r.Dispatch}, {Markup.Escape(r.Data)}): {r.TokensPerSecond:N0} tokens/s, " +
                 $"{r.SecondsPerStep * 1000:N1} ms/step, {r.ModelTflops:N2} model TFLOP/s" +
+                (r.LossChunk > 0 ? $", loss in chunks of {r.LossChunk} tokens" : "") +
                 (r.Mfu is { } mfu ? $", MFU {mfu:P1}" : "") + $", loss {r.FirstLoss:N3} -> {r.FinalLoss:N3}");
             AnsiConsole.MarkupLine(r.Memory.PeakBytes is { } bytes
                 ? $"peak device memory {bytes / 1e9:N2} GB ({Markup.Escape(r.Memory.How)})" : $"memory: {Markup.Escape(r.Memory.How)}");

@@ -35,7 +35,7 @@ public sealed record TrainBenchmarkResult(
     string Preset, string Device, string Dtype, string Dispatch, string Data, int MicroBatch, int Accumulation, int Sequence,
     int Steps, int Warmup, bool FusedAdamW, bool CacheWeightCasts, double SecondsPerStep, double TokensPerSecond,
     double FlopsPerToken, double ModelTflops, double? PeakTflops, double? Mfu, double FirstLoss, double FinalLoss,
-    IReadOnlyList<double> Losses, MemoryReading Memory, PhaseBreakdown? Breakdown);
+    IReadOnlyList<double> Losses, MemoryReading Memory, PhaseBreakdown? Breakdown, int LossChunk);
 
 /// <summary>One layout's measurement: seconds per step (the slowest rank's), the first and last timed losses (means over ranks), memory and the breakdown.</summary>
 public sealed record StepTiming(double SecondsPerStep, IReadOnlyList<double> Losses, MemoryReading Memory, PhaseBreakdown? Breakdown)
@@ -78,7 +78,7 @@ public static class TrainBenchmark
             o.Model.Name, o.Device.ToString(), step.ComputeType.ToString(), o.Dispatch.ToString(), source,
             o.MicroBatch, o.Accumulation, o.Sequence, o.Steps, o.Warmup, o.FusedAdamW, o.CacheWeightCasts, timing.SecondsPerStep,
             tokensPerSecond, flopsPerToken, tflops, peak, peak > 0 ? tflops / peak : null, timing.FirstLoss, timing.FinalLoss,
-            timing.Losses, timing.Memory, timing.Breakdown);
+            timing.Losses, timing.Memory, timing.Breakdown, o.LossChunk);
     }
 
     /// <summary>The training step a benchmark's options describe (the trainer's AdamW settings; bf16 on CUDA unless asked otherwise).</summary>

@@ -119,7 +119,7 @@ public class TrainBenchmarkTests
         {
             string[] common = ["bench", "train", "--preset", "demo", "--set", "layers=2", "--set", "vocab_size=256", "--device", "cpu",
                 "--micro-batch", "1", "--seq", "16", "--steps", "1", "--warmup", "0", "--json"];
-            ok = CommandRunner.Run(root, [.. common, "--breakdown", "1"]);
+            ok = CommandRunner.Run(root, [.. common, "--breakdown", "1", "--loss-chunk", "5"]);
             bad = CommandRunner.Run(root, [.. common, "--breakdown", "1", "--breakdown-timer", "sundial"]);
         }
         finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
@@ -127,6 +127,7 @@ public class TrainBenchmarkTests
         var json = stdout.ToString();
         using var doc = JsonDocument.Parse(json[json.IndexOf('{')..(json.LastIndexOf('}') + 1)]);
         Assert.True(doc.RootElement.GetProperty("tokens_per_second").GetDouble() > 0);
+        Assert.Equal(5, doc.RootElement.GetProperty("loss_chunk").GetInt32());
         Assert.Equal(7, doc.RootElement.GetProperty("breakdown").GetProperty("phases").GetArrayLength());
         Assert.Equal(2, bad);
         Assert.Contains("sundial", stderr.ToString());
