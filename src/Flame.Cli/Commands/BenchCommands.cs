@@ -67,26 +67,28 @@ public static class BenchCommands
             { Description = "activation recompute, as training.recompute: none (default), selective or full (keep each block's input, rerun the block in the backward)", DefaultValueFactory = _ => "none" };
         var perOpCasts = new Option<bool>("--per-op-casts") { Description = "cast bf16 weights in every op instead of once per step" };
         var breakdown = new Option<int>("--breakdown") { Description = "profiled steps after the timed ones, timed per phase (may synchronise)", DefaultValueFactory = _ => 0 };
+        var lossChunk = new Option<int>("--loss-chunk") { Description = "tokens per chunk of the output layer and loss, as training.loss_chunk (0: the whole logits)", DefaultValueFactory = _ => 0 };
         var timer = new Option<string>("--breakdown-timer") { Description = "auto (CUDA events if cudart is found), events or sync", DefaultValueFactory = _ => "auto" };
         var parallel = new Option<bool>("--parallel") { Description = "under mpirun/srun: time every expert-parallel layout the ranks and experts allow" };
         var distributedOptimizer = new Option<bool>("--distributed-optimizer") { Description = "with --parallel: AdamW state sharded over the data-parallel ranks" };
         var output = new OutOption("with --parallel: also write the table to this CSV file", "CSV");
         var overwrite = CommonOptions.Overwrite("replace an existing --out file");
         var train = new Command("train", "time real training steps (the trainer's step) on a token file or synthetic ids")
-            { preset, set, device, microBatch, accumulation, seq, steps, warmup, data, dispatch, dtype, peak, adamw, fused, recompute, perOpCasts, breakdown, timer, json,
+            { preset, set, device, microBatch, accumulation, seq, steps, warmup, data, dispatch, dtype, peak, adamw, fused, recompute, perOpCasts, breakdown, timer, lossChunk, json,
               parallel, distributedOptimizer, output, overwrite };
         train.SetAction(parse =>
         {
             var config = CommonOptions.ResolveModel(parse, preset, set);
             bool isParallel = parse.GetValue(parallel);
             var target = CommonOptions.Target(parse, device, dtype);
+            if (parse.GetValue(lossChunk) < 0) throw new UserError("--loss-chunk must be at least 0 (0: the whole logits at once)");
             var options = new TrainBenchmarkOptions(
                 config, isParallel ? ProcessWorld.LocalDevice(target.Device) : target.Device,
                 parse.GetValue(microBatch), parse.GetValue(seq) ?? config.MaxPositions, parse.GetValue(steps), parse.GetValue(warmup),
                 parse.GetValue(accumulation), parse.GetValue(data), ParseDispatch(parse.GetValue(dispatch)!),
                 target.ComputeType, parse.GetValue(peak), ParseFused(parse.GetValue(adamw)!, parse.GetValue(fused)), !parse.GetValue(perOpCasts),
                 parse.GetValue(breakdown), parse.GetValue(timer)!.ToLowerInvariant(),
-                Recompute: RecomputeModes.Parse(parse.GetValue(recompute)!));
+                Recompute: RecomputeModes.Parse(parse.GetValue(recompute)!), LossChunk: parse.GetValue(lossChunk));
             if (isParallel)
                 return ParallelTable(new ParallelBenchmarkOptions(options, parse.GetValue(distributedOptimizer)),
                     output.Get(parse), output.Spelling(parse), parse.GetValue(overwrite), parse.GetValue(json));
@@ -98,6 +100,7 @@ public static class BenchCommands
             AnsiConsole.MarkupLine(
                 $"[bold]{r.Preset}[/] on {r.Device} ({r.Dtype}, {r.Dispatch}, recompute {r.Recompute}, {Markup.Escape(r.Data)}): {r.TokensPerSecond:N0} tokens/s, " +
                 $"{r.SecondsPerStep * 1000:N1} ms/step, {r.ModelTflops:N2} model TFLOP/s" +
+                (r.LossChunk > 0 ? $", loss in chunks of {r.LossChunk} tokens" : "") +
                 (r.Mfu is { } mfu ? $", MFU {mfu:P1}" : "") + $", loss {r.FirstLoss:N3} -> {r.FinalLoss:N3}");
             AnsiConsole.MarkupLine(r.Memory.PeakBytes is { } bytes
                 ? $"peak {(r.Device.StartsWith("cpu", StringComparison.OrdinalIgnoreCase) ? "host" : "device")} memory {bytes / 1e9:N2} GB ({Markup.Escape(r.Memory.How)})" : $"memory: {Markup.Escape(r.Memory.How)}");

@@ -1,22 +1,35 @@
 namespace Flame.Benchmarking;
 
-/// <summary>This process's resident memory from Linux's /proc/self/status (null elsewhere), in bytes.</summary>
+/// <summary>
+/// The process's peak resident memory on Linux (/proc/self/status VmHWM), restartable: <see cref="Restart"/> resets the
+/// peak to the current resident size (writing 5 to /proc/self/clear_refs) and returns that size, the baseline, so the
+/// peak read later is the most the process held since. Null where /proc is missing or refuses the reset.
+/// </summary>
 public static class HostPeakMemory
 {
-    /// <summary>Resident memory now (VmRSS).</summary>
-    public static long? Resident() => Read("VmRSS:");
-
-    /// <summary>The most resident memory the process has held (VmHWM, its high-water mark).</summary>
-    public static long? Peak() => Read("VmHWM:");
-
-    static long? Read(string field)
+    /// <summary>Resets the peak and returns the resident bytes now (VmRSS), or null.</summary>
+    public static long? Restart()
     {
-        const string status = "/proc/self/status";
-        if (!File.Exists(status)) return null;
-        foreach (var line in File.ReadLines(status))
-            if (line.StartsWith(field, StringComparison.Ordinal)
-                && long.TryParse(line[field.Length..].Trim().Split(' ')[0], out long kib))
-                return kib * 1024;
-        return null;
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return Field("VmRSS:");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return null; }
+    }
+
+    /// <summary>The peak resident bytes since the last <see cref="Restart"/> (VmHWM), or null.</summary>
+    public static long? Peak()
+    {
+        try { return Field("VmHWM:"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return null; }
+    }
+
+    static long? Field(string name)
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal));
+        if (line is null) return null;
+        var parts = line[name.Length..].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries); // "\t  123456 kB"
+        return long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 }

@@ -15,11 +15,13 @@ namespace Flame.Benchmarking;
 /// <param name="PeakTflops">the device's peak for MFU; null: <see cref="Runtime.PeakTflops.For"/>.</param>
 /// <param name="BreakdownSteps">profiled steps after the timed ones (0: no breakdown).</param>
 /// <param name="BreakdownTimer">auto (CUDA events where cudart is found, else synchronised wall-clock), events or sync.</param>
+/// <param name="LossChunk">tokens per chunk of the output layer and loss (training.loss_chunk; 0: the whole logits at once).</param>
 public sealed record TrainBenchmarkOptions(
     ModelConfig Model, Device Device, int MicroBatch, int Sequence, int Steps = 5, int Warmup = 2, int Accumulation = 1,
     string? DataPrefix = null, DispatchMode Dispatch = DispatchMode.Grouped, ScalarType? ComputeType = null,
     double? PeakTflops = null, bool FusedAdamW = true, bool CacheWeightCasts = true, int BreakdownSteps = 0,
-    string BreakdownTimer = "auto", double LearningRate = 3e-4, long Seed = 1234, RecomputeMode Recompute = RecomputeMode.None);
+    string BreakdownTimer = "auto", double LearningRate = 3e-4, long Seed = 1234, RecomputeMode Recompute = RecomputeMode.None,
+    int LossChunk = 0);
 
 /// <summary>One phase's share of a profiled step.</summary>
 public sealed record PhaseTime(string Phase, double MillisecondsPerStep, double Share);
@@ -34,7 +36,7 @@ public sealed record TrainBenchmarkResult(
     string Preset, string Device, string Dtype, string Dispatch, string Data, int MicroBatch, int Accumulation, int Sequence,
     int Steps, int Warmup, bool FusedAdamW, bool CacheWeightCasts, double SecondsPerStep, double TokensPerSecond,
     double FlopsPerToken, double ModelTflops, double? PeakTflops, double? Mfu, double FirstLoss, double FinalLoss,
-    IReadOnlyList<double> Losses, MemoryReading Memory, PhaseBreakdown? Breakdown, string Recompute = "none");
+    IReadOnlyList<double> Losses, MemoryReading Memory, PhaseBreakdown? Breakdown, string Recompute = "none", int LossChunk = 0);
 
 /// <summary>One layout's measurement: seconds per step (the slowest rank's), each timed step's lm loss (mean over ranks), memory and the breakdown.</summary>
 public sealed record StepTiming(double SecondsPerStep, IReadOnlyList<double> Losses, MemoryReading Memory, PhaseBreakdown? Breakdown)
@@ -77,14 +79,14 @@ public static class TrainBenchmark
             o.Model.Name, o.Device.ToString(), step.ComputeType.ToString(), o.Dispatch.ToString(), source,
             o.MicroBatch, o.Accumulation, o.Sequence, o.Steps, o.Warmup, o.FusedAdamW, o.CacheWeightCasts, timing.SecondsPerStep,
             tokensPerSecond, flopsPerToken, tflops, peak, peak > 0 ? tflops / peak : null, timing.FirstLoss, timing.FinalLoss,
-            timing.Losses, timing.Memory, timing.Breakdown, RecomputeModes.Name(o.Recompute));
+            timing.Losses, timing.Memory, timing.Breakdown, RecomputeModes.Name(o.Recompute), o.LossChunk);
     }
 
     /// <summary>The training step a benchmark's options describe (the trainer's AdamW settings; bf16 on CUDA unless asked otherwise).</summary>
     public static StepOptions StepOptionsOf(TrainBenchmarkOptions o, int globalBatch, bool distributedOptimizer = false) =>
         new(o.Model, o.Device, o.ComputeType ?? ComputeTarget.DefaultComputeType(o.Device), o.MicroBatch, globalBatch,
             new OptimizerSettings(Fused: o.FusedAdamW), o.Seed, o.LearningRate, distributedOptimizer, o.Dispatch, o.CacheWeightCasts,
-            o.Recompute);
+            o.Recompute, o.LossChunk);
 
     /// <summary>
     /// Builds the step on <paramref name="layout"/> (every rank of <paramref name="world"/> calls this), runs the warm-up,
@@ -95,7 +97,7 @@ public static class TrainBenchmark
     {
         var device = options.Device;
         var timer = breakdownSteps > 0 ? ChooseClock(device, breakdownTimer) : null;
-        var memoryBefore = device.type == DeviceType.CUDA ? CudaRuntimeApi.Instance?.MemoryInUse().Used : HostPeakMemory.Resident();
+        var memoryBefore = device.type == DeviceType.CUDA ? CudaRuntimeApi.Instance?.MemoryInUse().Used : HostPeakMemory.Restart();
         using var step = TrainingStep.Build(options, layout, world);
         long totalSteps = warmup + steps + breakdownSteps;
         using var batches = dataPrefix is null
@@ -180,11 +182,11 @@ public static class TrainBenchmark
     static MemoryReading ReadMemory(Device device, long? before)
     {
         if (device.type != DeviceType.CUDA)
-            return HostPeakMemory.Peak() is { } peak && before is { } rss
-                ? new MemoryReading(peak - rss, "process peak resident memory (VmHWM) after the timed steps minus the resident memory " +
-                    "before the model (VmRSS): weights, gradients, AdamW state and the peak activations; the process's whole " +
-                    "lifetime, so alone in its process only")
-                : new MemoryReading(null, "not measured on CPU (no /proc/self/status)");
+            return before is { } rss && HostPeakMemory.Peak() is { } peak
+                ? new MemoryReading(peak - rss, "the process's peak resident memory during the warm-up and timed steps minus " +
+                    "its resident memory before the model was built (/proc/self/status VmHWM - VmRSS, the peak reset first); memory the " +
+                    "process freed earlier is reused without growing it, so it means the step's memory in a fresh process")
+                : new MemoryReading(null, "not measured on CPU (no /proc/self/status or clear_refs)");
         if (CudaRuntimeApi.Instance is not { } api)
             return new MemoryReading(null, "TorchSharp exposes no CUDA memory statistics and no cudart was found");
         var (used, _) = api.MemoryInUse();

@@ -15,6 +15,17 @@ public sealed record ModelOutput(Tensor Logits, IReadOnlyList<MoeOutput> Moe, Te
     public Tensor TrainingLoss(Tensor lmLoss) => lmLoss + LoadBalancingLoss + ZLoss;
 }
 
+/// <summary>The training forward's result: the lm loss in place of the logits (see <see cref="FlameModel.forward(Tensor, Tensor, int)"/>).</summary>
+/// <param name="LmLoss">mean next-token cross-entropy in fp32 (0-d), as <see cref="FlameModel.LanguageModelLoss"/>.</param>
+/// <param name="Moe">one entry per MoE layer, in layer order (routing decisions and losses).</param>
+/// <param name="LoadBalancingLoss">sum over MoE layers (each already scaled by its coefficient); 0 for dense models.</param>
+/// <param name="ZLoss">sum over MoE layers (each already scaled by its coefficient); 0 for dense models.</param>
+public sealed record TrainingOutput(Tensor LmLoss, IReadOnlyList<MoeOutput> Moe, Tensor LoadBalancingLoss, Tensor ZLoss)
+{
+    /// <summary>The training objective (spec §1): lm loss plus every MoE layer's load-balancing and z-loss.</summary>
+    public Tensor TrainingLoss() => LmLoss + LoadBalancingLoss + ZLoss;
+}
+
 /// <summary>
 /// A FLAME-MoE decoder (spec §1): token embedding, L pre-norm blocks (dense or MoE), final RMSNorm, and an
 /// untied output layer. Weights are fp32 masters; with <see cref="ComputeType"/> = BFloat16 each op takes
@@ -98,10 +109,37 @@ public sealed class FlameModel : nn.Module<Tensor, ModelOutput>
     {
         var (x, moe) = RunBlocks(tokens, blocks.Count);
         var logits = F.linear(final_norm.forward(x), WeightCasts.Of(output, ComputeType));
-        var zero = zeros(1, device: tokens.device).squeeze();
+        var (balance, z) = MoeLosses(moe, tokens.device);
+        return new ModelOutput(logits, moe, balance, z);
+    }
+
+    /// <summary>
+    /// The training forward: tokens [batch, seq] and their next tokens <paramref name="targets"/> [batch, seq] give the lm
+    /// loss and the MoE outputs. With <paramref name="lossChunk"/> 0 this is <see cref="forward(Tensor)"/> followed by
+    /// <see cref="LanguageModelLoss"/>; above 0 the output layer and the loss run <paramref name="lossChunk"/> tokens at a
+    /// time, forward and backward (<see cref="ChunkedLinearCrossEntropy"/>), and the logits never exist whole.
+    /// </summary>
+    public TrainingOutput forward(Tensor tokens, Tensor targets, int lossChunk)
+    {
+        if (lossChunk <= 0)
+        {
+            var whole = forward(tokens);
+            return new TrainingOutput(LanguageModelLoss(whole.Logits, targets), whole.Moe, whole.LoadBalancingLoss, whole.ZLoss);
+        }
+        var (x, moe) = RunBlocks(tokens, blocks.Count);
+        var normed = final_norm.forward(x);
+        var lm = ChunkedLinearCrossEntropy.Loss(
+            normed.reshape(-1, normed.shape[^1]), WeightCasts.Of(output, ComputeType), targets.reshape(-1), lossChunk);
+        var (balance, z) = MoeLosses(moe, tokens.device);
+        return new TrainingOutput(lm, moe, balance, z);
+    }
+
+    static (Tensor Balance, Tensor Z) MoeLosses(List<MoeOutput> moe, Device device)
+    {
+        var zero = zeros(1, device: device).squeeze();
         var balance = moe.Count == 0 ? zero : stack(moe.Select(m => m.LoadBalancingLoss)).sum();
         var z = moe.Count == 0 ? zero : stack(moe.Select(m => m.ZLoss)).sum();
-        return new ModelOutput(logits, moe, balance, z);
+        return (balance, z);
     }
 
     /// <summary>

@@ -73,10 +73,12 @@ public sealed class TrainingStep : IDisposable
     /// <summary>Routed slots per expert since the last log (the trainer's expert-load metrics).</summary>
     public ExpertLoadTracker Load { get; }
     readonly Device _device;
+    readonly int _lossChunk;
     IPhaseProbe? _probe;
 
-    TrainingStep(FlameModel model, TrainingOptimizer optimizer, ProcessGroups groups, DataParallelSampler sampler, ExpertLoadTracker load, Device device)
+    TrainingStep(FlameModel model, TrainingOptimizer optimizer, ProcessGroups groups, DataParallelSampler sampler, ExpertLoadTracker load, Device device, int lossChunk)
     {
+        _lossChunk = lossChunk;
         Model = model;
         Optimizer = optimizer;
         Groups = groups;
@@ -106,7 +108,7 @@ public sealed class TrainingStep : IDisposable
         Parallelizer.Apply(model, groups);
         var optimizer = TrainingOptimizer.Create(model, groups, o.Optimizer, o.InitialLr, o.DistributedOptimizer);
         var sampler = new DataParallelSampler(o.GlobalBatch, o.MicroBatch, layout.World, world.Rank);
-        return new TrainingStep(model, optimizer, groups, sampler, new ExpertLoadTracker(o.Model, o.Device), o.Device);
+        return new TrainingStep(model, optimizer, groups, sampler, new ExpertLoadTracker(o.Model, o.Device), o.Device, o.LossChunk);
     }
 
     /// <summary>Phase marks for `bench train --breakdown` (null, the default, costs nothing).</summary>
@@ -131,11 +133,10 @@ public sealed class TrainingStep : IDisposable
         {
             using var microScope = NewDisposeScope(); // a micro-batch's logits and activations are freed before the next one
             var tokens = batches.Get(step, micro);
-            var output = Model.forward(tokens[.., ..^1]);
-            var lm = FlameModel.LanguageModelLoss(output.Logits, tokens[.., 1..]);
-            (output.TrainingLoss(lm) / accumulation).backward();
+            var output = Model.forward(tokens[.., ..^1], tokens[.., 1..], _lossChunk);
+            (output.TrainingLoss() / accumulation).backward();
             Load.Add(output.Moe);
-            sums.Add(lm, output.LoadBalancingLoss, output.ZLoss, accumulation);
+            sums.Add(output.LmLoss, output.LoadBalancingLoss, output.ZLoss, accumulation);
         }
         sums.CountStep();
         _probe?.Begin(StepPhase.Optimizer);
