@@ -27,7 +27,6 @@ public sealed class DistributedOptimizer : TrainingOptimizer
         public long Start => Group.Rank * ShardLength;
     }
 
-    readonly ProcessGroups _groups;
     readonly List<Flat> _flats = [];
     readonly Dictionary<nint, (Flat Flat, long Offset)> _where = [];
     readonly HashSet<nint> _expertSplit;
@@ -35,14 +34,8 @@ public sealed class DistributedOptimizer : TrainingOptimizer
     readonly TorchSharp.Modules.AdamW _adam;
     bool _reduced;                  // the shards hold this step's reduce-scattered, clipped gradients
 
-    readonly double _clipNorm;
-    readonly bool _fused;
-
-    public DistributedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr)
+    public DistributedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr) : base(groups, settings)
     {
-        _groups = groups;
-        _clipNorm = settings.ClipNorm;
-        _fused = settings.Fused;
         _expertSplit = Parallelizer.ShardedParameters(model, groups.Layout).Select(p => p.Handle).ToHashSet();
         var all = model.parameters().Cast<Tensor>().ToList();
         _order = all.Where(p => p.dim() > 1).Concat(all.Where(p => p.dim() <= 1)).ToList();
@@ -99,7 +92,7 @@ public sealed class DistributedOptimizer : TrainingOptimizer
     /// </summary>
     public override Tensor AverageAndClip()
     {
-        int world = _groups.World.Size;
+        int world = Groups.World.Size;
         var blocks = new List<Tensor>();
         using var scope = NewDisposeScope();
         using (no_grad())
@@ -111,7 +104,7 @@ public sealed class DistributedOptimizer : TrainingOptimizer
                 blocks.Add(shard);
             }
         _reduced = true;
-        return GradientClipping.ClipShards(blocks, _clipNorm, squares => _groups.World.AllReduceSum(squares)).MoveToOuterDisposeScope();
+        return GradientClipping.ClipShards(blocks, Settings.ClipNorm, squares => Groups.World.AllReduceSum(squares)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Steps AdamW on this rank's shards with the gradients <see cref="AverageAndClip"/> left there, then all-gathers the parameters.</summary>
@@ -119,7 +112,7 @@ public sealed class DistributedOptimizer : TrainingOptimizer
     {
         if (!_reduced) throw new InvalidOperationException("the distributed optimizer steps on reduce-scattered gradients: call AverageAndClip first");
         _reduced = false;
-        Update(_adam, _fused);
+        Update(_adam);
         using (var scope = NewDisposeScope())
         using (no_grad())
             foreach (var flat in _flats)
@@ -179,14 +172,14 @@ public sealed class DistributedOptimizer : TrainingOptimizer
         if (!_expertSplit.Contains(parameter.Handle)) return group.Rank == 0 ? gathered.view(parameter.shape) : gathered;
         // Expert slices: the groups' first ranks are the data-rank-0 ranks, which form world rank 0's expert group.
         var slice = group.Rank == 0 ? gathered.view(parameter.shape) : gathered;
-        var whole = _groups.Expert.AllGather(slice.contiguous());
+        var whole = Groups.Expert.AllGather(slice.contiguous());
         return whole;
     }
 
     public override void Load(string path)
     {
         var states = _flats.ToDictionary(f => f, StateOf);
-        int expertIndex = _groups.Layout.ExpertRank(_groups.World.Rank);
+        int expertIndex = Groups.Layout.ExpertRank(Groups.World.Rank);
         using var noGrad = no_grad();
         TorchSharpStateFiles.ReadAdamW(path, _adam.state_dict().Options, _order.Count, (i, step, expAvg, expAvgSq) =>
         {
@@ -195,8 +188,8 @@ public sealed class DistributedOptimizer : TrainingOptimizer
             var state = states[flat];
             state.step = step;
             bool expert = _expertSplit.Contains(p.Handle);
-            Take(expert ? ExpertShard.Of(expAvg, expertIndex, _groups.Layout.Expert) : expAvg, state.exp_avg, flat, offset);
-            Take(expert ? ExpertShard.Of(expAvgSq, expertIndex, _groups.Layout.Expert) : expAvgSq, state.exp_avg_sq, flat, offset);
+            Take(expert ? ExpertShard.Of(expAvg, expertIndex, Groups.Layout.Expert) : expAvg, state.exp_avg, flat, offset);
+            Take(expert ? ExpertShard.Of(expAvgSq, expertIndex, Groups.Layout.Expert) : expAvgSq, state.exp_avg_sq, flat, offset);
         });
         CopyShardsFromParameters();
     }

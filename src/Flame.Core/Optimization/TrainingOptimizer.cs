@@ -13,8 +13,13 @@ namespace Flame.Optimization;
 /// model whatever the layout, written by rank 0 while the ranks hand it their shares one tensor at a time, and read back
 /// by every rank taking its own share, so a checkpoint moves between world sizes.
 /// </summary>
-public abstract class TrainingOptimizer : IOptimizerState, IDisposable
+public abstract class TrainingOptimizer(ProcessGroups groups, OptimizerSettings settings) : IOptimizerState, IDisposable
 {
+    /// <summary>The ranks this optimizer's parameters and gradients are shared by.</summary>
+    protected ProcessGroups Groups { get; } = groups;
+    /// <summary>AdamW's hyperparameters, the clip norm and whether the update is fused.</summary>
+    protected OptimizerSettings Settings { get; } = settings;
+
     /// <summary>
     /// The optimizer for a model already laid out on <paramref name="groups"/>: the distributed optimizer (ZeRO-1) when
     /// asked for and there is more than one rank, else the replicated one; fused or not as <paramref name="settings"/> say.
@@ -45,10 +50,10 @@ public abstract class TrainingOptimizer : IOptimizerState, IDisposable
     /// </summary>
     public virtual void StartFresh() { }
 
-    /// <summary>AdamW's update on <paramref name="adam"/>: TorchSharp's loop of ops per parameter, or the fused kernel.</summary>
-    protected static void Update(TorchSharp.Modules.AdamW adam, bool fused)
+    /// <summary>AdamW's update on <paramref name="adam"/>: the fused kernel, or TorchSharp's loop of ops per parameter.</summary>
+    protected void Update(TorchSharp.Modules.AdamW adam)
     {
-        if (fused) FusedAdamW.Step(adam); else adam.step();
+        if (Settings.Fused) FusedAdamW.Step(adam); else adam.step();
     }
 
     public void Dispose()
@@ -68,17 +73,11 @@ public abstract class TrainingOptimizer : IOptimizerState, IDisposable
 public sealed class ReplicatedOptimizer : TrainingOptimizer
 {
     readonly TorchSharp.Modules.AdamW _adam;
-    readonly ProcessGroups _groups;
     readonly HashSet<nint> _sharded;
     readonly GradientSync _gradients;
-    readonly double _clipNorm;
-    readonly bool _fused;
 
-    public ReplicatedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr)
+    public ReplicatedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr) : base(groups, settings)
     {
-        _groups = groups;
-        _clipNorm = settings.ClipNorm;
-        _fused = settings.Fused;
         var sharded = Parallelizer.ShardedParameters(model, groups.Layout);
         _sharded = sharded.Select(p => p.Handle).ToHashSet();
         _gradients = new GradientSync(groups, model.parameters().Where(p => !_sharded.Contains(p.Handle)).Cast<Tensor>().ToList(), sharded);
@@ -89,9 +88,9 @@ public sealed class ReplicatedOptimizer : TrainingOptimizer
 
     public override void ZeroGrad() => _adam.zero_grad();
 
-    public override Tensor AverageAndClip() => _gradients.AverageAndClip(_clipNorm);
+    public override Tensor AverageAndClip() => _gradients.AverageAndClip(Settings.ClipNorm);
 
-    public override void Step() => Update(_adam, _fused);
+    public override void Step() => Update(_adam);
 
     public override long StateElements => States().Sum(s => s.State.exp_avg.numel() + s.State.exp_avg_sq.numel());
 
@@ -105,7 +104,7 @@ public sealed class ReplicatedOptimizer : TrainingOptimizer
     public override void Save(string? path)
     {
         var entries = States().Select(s => _sharded.Contains(s.Param.Handle)
-            ? new TorchSharpStateFiles.AdamWEntry(s.State.step, () => _groups.Expert.AllGather(s.State.exp_avg), () => _groups.Expert.AllGather(s.State.exp_avg_sq))
+            ? new TorchSharpStateFiles.AdamWEntry(s.State.step, () => Groups.Expert.AllGather(s.State.exp_avg), () => Groups.Expert.AllGather(s.State.exp_avg_sq))
             : new TorchSharpStateFiles.AdamWEntry(s.State.step, () => s.State.exp_avg, () => s.State.exp_avg_sq)).ToList();
         TorchSharpStateFiles.WriteAdamW(path, _adam.state_dict().Options, entries);
     }
@@ -113,15 +112,15 @@ public sealed class ReplicatedOptimizer : TrainingOptimizer
     public override void Load(string path)
     {
         var states = States().ToList();
-        int index = _groups.Layout.ExpertRank(_groups.World.Rank);
+        int index = Groups.Layout.ExpertRank(Groups.World.Rank);
         TorchSharpStateFiles.ReadAdamW(path, _adam.state_dict().Options, states.Count, (i, step, expAvg, expAvgSq) =>
         {
             var (param, state) = states[i];
             bool sharded = _sharded.Contains(param.Handle);
             state.step = step;
             using var noGrad = no_grad();
-            state.exp_avg.copy_(sharded ? ExpertShard.Of(expAvg, index, _groups.Layout.Expert) : expAvg);
-            state.exp_avg_sq.copy_(sharded ? ExpertShard.Of(expAvgSq, index, _groups.Layout.Expert) : expAvgSq);
+            state.exp_avg.copy_(sharded ? ExpertShard.Of(expAvg, index, Groups.Layout.Expert) : expAvg);
+            state.exp_avg_sq.copy_(sharded ? ExpertShard.Of(expAvgSq, index, Groups.Layout.Expert) : expAvgSq);
         });
     }
 
