@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Issue 9's comparison in one command on a GPU machine with PyTorch and transformers (no .NET needed):
-# the PyTorch anchor (scripts/bench-anchor.py: transformers' Qwen2-MoE as FLAME-MoE, bf16 autocast, fused AdamW,
+# Flame against the PyTorch anchor in one command on a GPU machine with PyTorch and transformers (no .NET needed):
+# (scripts/bench-anchor.py: transformers' Qwen2-MoE as FLAME-MoE, bf16 autocast, fused AdamW,
 # grouped_mm experts) and `flame bench train` on the same presets, micro-batches and sequence length, side by side.
 #
 #   bash scripts/bench-gpu.sh                              # flame-moe-38m:16 98m:16 290m:8 721m:4 (the anchor's best)
 #   bash scripts/bench-gpu.sh flame-moe-290m:8             # a subset, PRESET:MICRO_BATCH
-#   STEPS=20 WARMUP=5 BREAKDOWN=3 FLAME_ARGS="--fused-adamw" bash scripts/bench-gpu.sh
+#   STEPS=20 WARMUP=5 BREAKDOWN=3 FLAME_ARGS="--adamw plain" bash scripts/bench-gpu.sh
 #
 # The flame binary: $FLAME_BIN, else flame-gpu/flame or artifacts/flame-gpu/flame, else the tarball that
 # scripts/publish-gpu.sh writes (artifacts/flame-gpu-linux-x64.tar.xz, or beside this script) is unpacked.

@@ -2,7 +2,7 @@
 # Runs the whole test suite and ends with the plain line "N passed, N failed" that CI reads.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-# The distributed tests run two ranks under OpenMPI's mpirun (issue 14): install it when missing and root (CI is).
+# The distributed tests run two ranks under OpenMPI's mpirun: install it when missing and root (CI is).
 if ! command -v mpirun >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing openmpi-bin (the distributed tests run 2 ranks under mpirun)"

@@ -4,7 +4,7 @@ using Flame.Data.Tokenization;
 namespace Flame.Tests.Data;
 
 /// <summary>
-/// Long pieces (issue 15: a 1 MB word took minutes) go through MergeQueue; their ids must be exactly what the
+/// Long pieces (a 1 MB word once took minutes) go through MergeQueue; their ids must be exactly what the
 /// library gives today and what the plain reference loop gives, on random and adversarial texts.
 /// </summary>
 public class LongPieceTests

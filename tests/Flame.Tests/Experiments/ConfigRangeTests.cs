@@ -3,7 +3,7 @@ using Flame.Tests.Data;
 
 namespace Flame.Tests.Experiments;
 
-/// <summary>Issue 15: every config number range-checked at load, one line naming the key, the value and the range.</summary>
+/// <summary>Every config number range-checked at load, one line naming the key, the value and the range.</summary>
 public class ConfigRangeTests
 {
     static string Refusal(params string[] overrides) =>

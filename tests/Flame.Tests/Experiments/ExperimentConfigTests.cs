@@ -62,7 +62,7 @@ public class ExperimentConfigTests
     [Fact]
     public void AFlopBudgetSetsIterationsByFlameMoesFormula()
     {
-        // flame-moe-38m at 1e18 FLOPs with 1024 x 2048 tokens per step: 2121 iterations (spec §3, issue 6).
+        // flame-moe-38m at 1e18 FLOPs with 1024 x 2048 tokens per step: 2121 iterations (spec §3).
         var config = ExperimentConfigFile.Load(null,
             ["model.preset=flame-moe-38m", "data.seq=2048", "training.micro_batch=8", "training.global_batch=1024", "training.flop_budget=1e18"]);
         Assert.Equal(2121, config.Training.Iterations);

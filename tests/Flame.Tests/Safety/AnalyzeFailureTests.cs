@@ -4,7 +4,7 @@ using Flame.Tests.Tracing;
 
 namespace Flame.Tests.Safety;
 
-/// <summary>Issue 15: `analyze` over traces none of which can be read is a failure, not empty tables and exit 0.</summary>
+/// <summary>`analyze` over traces none of which can be read is a failure, not empty tables and exit 0.</summary>
 public class AnalyzeFailureTests
 {
     [Fact]

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace Flame.Tests.Safety;
 
-/// <summary>Issue 15, "Never save a broken model": a diverging run stops before writing a non-finite checkpoint.</summary>
+/// <summary>Never save a broken model: a diverging run stops before writing a non-finite checkpoint.</summary>
 public class BrokenModelTests
 {
     static bool AllFinite(string checkpointFolder)

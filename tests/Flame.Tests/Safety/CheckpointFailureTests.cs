@@ -12,7 +12,7 @@ using Flame.Training;
 
 namespace Flame.Tests.Safety;
 
-/// <summary>Issue 15: checkpoints that cannot be written or read end in one line naming the checkpoint, never a stack trace.</summary>
+/// <summary>checkpoints that cannot be written or read end in one line naming the checkpoint, never a stack trace.</summary>
 public class CheckpointFailureTests
 {
     static int ExitCodeOf(Exception e) => TopLevelHandler.Report(e, new StringWriter(), []);

@@ -3,7 +3,7 @@ using Flame.Tests.Data;
 
 namespace Flame.Tests.Safety;
 
-/// <summary>The top-level handler (issue 15, "Every failure is one line"): one line, exit 2 for the user, 1 for the environment.</summary>
+/// <summary>The top-level handler: one line, exit 2 for the user, 1 for the environment.</summary>
 public class FailureReportTests
 {
     static (int Code, string Err) Report(Exception e, params string[] args)

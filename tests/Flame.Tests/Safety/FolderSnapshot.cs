@@ -4,7 +4,7 @@ namespace Flame.Tests.Safety;
 
 /// <summary>
 /// Every file under a folder with its SHA-256, and every folder, taken before and after a command, so a test
-/// can assert that nothing it did not own changed (issue 15: "no file outside the command's own output changed").
+/// can assert that nothing it did not own changed (no file outside the command's own output changed).
 /// Symlinks are recorded by their target, never followed; a run's lock file by its presence (it is empty).
 /// </summary>
 public sealed record FolderSnapshot(IReadOnlyDictionary<string, string> Entries)

@@ -4,7 +4,7 @@ using Flame.Tests.Data;
 namespace Flame.Tests.Safety;
 
 /// <summary>
-/// Issue 15 under a launcher (two ranks on this host): a user mistake is still one line on stderr and exit 2.
+/// Under a launcher (two ranks on this host): a user mistake is still one line on stderr and exit 2.
 /// OpenMPI adds its own MPI_ABORT banner unless mpirun is quiet (-q), as the README says.
 /// </summary>
 public class MpiFailureTests

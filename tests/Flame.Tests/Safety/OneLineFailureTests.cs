@@ -6,7 +6,7 @@ using Flame.Tests.Data;
 namespace Flame.Tests.Safety;
 
 /// <summary>
-/// Issue 15, "Every failure is one line" and "Bad input that hangs or lies": each case once ended in a stack
+/// Every failure is one line, and bad input neither hangs nor lies: each case once ended in a stack
 /// trace or a wrong success. Each asserts the exit code, the one-line message and that nothing outside the
 /// command's own output changed.
 /// </summary>

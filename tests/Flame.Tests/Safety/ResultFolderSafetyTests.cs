@@ -7,7 +7,7 @@ using static Flame.Tests.Evaluation.EvalFixtures;
 namespace Flame.Tests.Safety;
 
 /// <summary>
-/// Issue 15's folder rule for the result folders a user names: `flame analyze --output D` and `flame eval --output D`
+/// The folder rule for the result folders a user names: `flame analyze --output D` and `flame eval --output D`
 /// write into D only when it is new, empty or an earlier result of the same command; anything else is one line and
 /// nothing changes, and --overwrite removes only the files the command writes.
 /// </summary>

@@ -9,7 +9,7 @@ using Flame.Training;
 namespace Flame.Tests.Safety;
 
 /// <summary>
-/// Issue 15, "Resume means resume": --resume continues the experiment saved in the run folder, refuses what would
+/// Resume means resume: --resume continues the experiment saved in the run folder, refuses what would
 /// change what was computed before writing anything, never restarts silently, and repairs what a kill leaves.
 /// </summary>
 public class ResumeSafetyTests(TinyRun tiny) : IClassFixture<TinyRun>

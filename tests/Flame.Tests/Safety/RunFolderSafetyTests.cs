@@ -4,7 +4,7 @@ using Flame.Tests.Data;
 namespace Flame.Tests.Safety;
 
 /// <summary>
-/// Issue 15, "Never touch what Flame did not write": each case as a user met it, asserting the exit code, the one-line
+/// Never touch what Flame did not write: each case as a user met it, asserting the exit code, the one-line
 /// message and that nothing outside the command's own output changed.
 /// </summary>
 public class RunFolderSafetyTests(TinyRun tiny) : IClassFixture<TinyRun>

@@ -5,7 +5,7 @@ using Flame.Training;
 
 namespace Flame.Tests.Training;
 
-/// <summary>The crash test of issue 4: `flame train` as a child process, SIGKILLed at a random step, then resumed.</summary>
+/// <summary>The crash test: `flame train` as a child process, SIGKILLed at a random step, then resumed.</summary>
 public class KillAndResumeTests
 {
     static readonly string[] TinyModel =
