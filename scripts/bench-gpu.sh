@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Flame against the PyTorch anchor in one command on a GPU machine with PyTorch and transformers (no .NET needed):
-# (scripts/bench-anchor.py: transformers' Qwen2-MoE as FLAME-MoE, bf16 autocast, fused AdamW,
-# grouped_mm experts) and `flame bench train` on the same presets, micro-batches and sequence length, side by side.
+# the anchor (scripts/bench-anchor.py: transformers' Qwen2-MoE as FLAME-MoE, bf16 autocast, fused AdamW, grouped_mm
+# experts) and `flame bench train` on the same presets, micro-batches and sequence length, side by side.
 #
 #   bash scripts/bench-gpu.sh                              # flame-moe-38m:16 98m:16 290m:8 721m:4 (the anchor's best)
 #   bash scripts/bench-gpu.sh flame-moe-290m:8             # a subset, PRESET:MICRO_BATCH
