@@ -86,7 +86,7 @@ public static class ModelCommands
             bool bf16 = type is { } t ? t == TorchSharp.torch.ScalarType.BFloat16 : cuda;
             var request = new MemoryRequest(config, parse.GetValue(batch), parse.GetValue(seq) ?? config.MaxPositions, bf16,
                 ParseLayout(parse.GetValue(parallel), config), parse.GetValue(distributed), Buildable(RecomputeModes.Parse(parse.GetValue(recompute)!)),
-                parse.GetValue(chunk));
+                parse.GetValue(chunk), Cpu: !cuda);
             if (request.MicroBatch < 1 || request.Sequence < 1 || request.LossChunk < 0)
                 throw new UserError("--micro-batch and --seq must be at least 1, --loss-chunk at least 0");
             var plan = MemoryPlanner.Plan(request);
