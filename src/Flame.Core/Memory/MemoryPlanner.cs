@@ -16,7 +16,7 @@ namespace Flame.Memory;
 public static class MemoryPlanner
 {
     /// <summary>The CPU process overhead (measured): see the item of that name in <see cref="Plan"/>.</summary>
-    public const long CpuProcessOverheadBytes = 74_000_000;
+    public const long CpuProcessOverheadBytes = 61_000_000;
 
     /// <summary>The most elements of one parameter tensor on this rank: the embedding or output layer [V, h], a layer's
     /// routed experts' gate_up [E/ep, h, 2F_exp], or a dense FFN's gate_up [h, 2F] (each one tensor in Model/).</summary>
@@ -66,10 +66,19 @@ public static class MemoryPlanner
         Act("logits: fp32 cast", r.Bf16 ? rows * v * 4 : 0, $"[{Rows(r)}, V] fp32");
         Act("logits: log-softmax", rows * v * 4, $"[{Rows(r)}, V] fp32, saved by cross_entropy");
 
-        items.Add(LargestTransient(r, perLayer));
+        var transient = LargestTransient(r, perLayer);
+        items.Add(transient);
+        if (r.Cpu)
+            // Measured mechanism: Runtime/HostMemory keeps the heap (no mmap, no trim), so the holes one step's largest
+            // transient leaves are filled by the next step's forward activations, and that transient is placed again on
+            // fresh heap in the next backward. Seen with glibc's mallinfo2 in a demo (vocab 50304, 4 x 512) step: the
+            // second backward grew the heap by exactly the loss backward's two [T, V] fp32 gradients (825 MB) while
+            // 791 MB lay free in holes; with FLAME_HOST_MEMORY=release the peak was 2,168 MB instead of 2,874-2,879 MB.
+            items.Add(new("CPU heap: the largest transient placed again", MemoryKind.Transient, transient.Bytes,
+                $"{transient.Counts} (Runtime/HostMemory's kept heap cannot reuse its holes for it)"));
         if (r.Cpu)
             // Measured, not derived: the resident memory a CPU step adds beyond every tensor above, taken from the demo
-            // preset at micro-batch 2 x 128 (5 M parameters, so tensors are a small part of it: 205.0 MB measured - 130.9 MB planned, fp32, 2026-12-08): libtorch's code pages
+            // preset at micro-batch 2 x 128 (5 M parameters, so tensors are a small part of it: 205.0-212.2 MB measured - 147.7 MB planned with the item above, fp32, 2026-12-08): libtorch's code pages
             // touched by the first step, the TorchScript units (grouped GEMM, fused AdamW) compiled on first use, OpenMP
             // and autograd thread stacks and kernel scratch, and glibc's free chunks that Runtime/HostMemory keeps
             // (bench/RESULTS.md, "Memory planner against measured peaks"). CUDA plans have no such item.

@@ -82,8 +82,8 @@ public class BrokenModelTests
         Assert.Equal(16L * Flame.Model.ModelAccounting.Of(model).TotalParams, plan.StateBytes);
         double expected = plan.TotalBytes;
         // 16 bytes a parameter of state, plus the clip's square of the largest gradient (a layer's experts' gate_up,
-        // 100000 x 256 x 352 x 4 = 36 GB), plus small activations.
-        Assert.InRange(expected, 1.76e12, 1.78e12);
+        // 100000 x 256 x 352 x 4 = 36 GB), counted twice on the CPU's kept heap, plus small activations.
+        Assert.InRange(expected, 1.80e12, 1.82e12);
 
         var before = FolderSnapshot.Of(dir.Path);
         var (code, _, err) = TinyRun.Flame("train", "--out", run, "--set", $"data.path={prefix}", "--set", "model.preset=flame-moe-38m",
