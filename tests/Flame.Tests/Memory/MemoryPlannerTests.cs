@@ -102,7 +102,7 @@ public class MemoryPlannerTests
         Assert.True(fix.TotalBytes <= device);
         Assert.Equal(advice.First(a => a.Fits), fix);
 
-        // State-bound: 4096 experts (4.4 billion parameters, 20 bytes each at the clip) need expert parallelism, not a smaller batch.
+        // State-bound: 4096 experts (4.4 billion parameters, 16 bytes each of state) need expert parallelism, not a smaller batch.
         var huge = request with { Model = ModelOverrides.Apply(ModelPresets.Get("flame-moe-38m"), ["experts=4096"]), MicroBatch = 1 };
         var hugeFix = MemoryAdvice.Smallest(MemoryAdvice.For(huge, 80_000_000_000));
         Assert.NotNull(hugeFix);
