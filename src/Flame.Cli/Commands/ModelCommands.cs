@@ -86,7 +86,7 @@ public static class ModelCommands
             bool bf16 = type is { } t ? t == TorchSharp.torch.ScalarType.BFloat16 : cuda;
             var request = new MemoryRequest(config, parse.GetValue(batch), parse.GetValue(seq) ?? config.MaxPositions, bf16,
                 ParseLayout(parse.GetValue(parallel), config), parse.GetValue(distributed), Buildable(RecomputeModes.Parse(parse.GetValue(recompute)!)),
-                parse.GetValue(chunk));
+                parse.GetValue(chunk), Cpu: !cuda);
             if (request.MicroBatch < 1 || request.Sequence < 1 || request.LossChunk < 0)
                 throw new UserError("--micro-batch and --seq must be at least 1, --loss-chunk at least 0");
             var plan = MemoryPlanner.Plan(request);
@@ -135,7 +135,7 @@ public static class ModelCommands
             ["device_bytes"] = device.Bytes,
             ["device"] = device.Where,
             ["fits"] = plan.TotalBytes <= device.Bytes,
-            ["advice"] = advice.Select(a => new Dictionary<string, object> { ["change"] = a.Change, ["setting"] = a.Setting, ["total_bytes"] = a.TotalBytes, ["fits"] = a.Fits }).ToList(),
+            ["advice"] = advice.Select(a => new Dictionary<string, object> { ["change"] = a.Change, ["setting"] = a.Setting, ["total_bytes"] = a.TotalBytes, ["fits"] = a.Fits, ["gpus"] = a.Gpus }).ToList(),
             ["smallest_fix"] = MemoryAdvice.Smallest(advice)?.Setting,
         };
     }
@@ -158,7 +158,7 @@ public static class ModelCommands
         foreach (var a in advice)
             AnsiConsole.MarkupLine($"  {Markup.Escape(a.Change)} ({Markup.Escape(a.Setting)}): {DeviceMemory.Format(a.TotalBytes)}{(a.Fits ? ", fits" : "")}");
         var fix = MemoryAdvice.Smallest(advice);
-        AnsiConsole.MarkupLine(fix is null ? "none of these fits" : $"smallest change that fits: [bold]{Markup.Escape(fix.Setting)}[/]");
+        AnsiConsole.MarkupLine(fix is null ? "none of these fits" : $"smallest change that fits: [bold]{Markup.Escape(fix.SettingAndGpus)}[/]");
     }
 
     static Dictionary<string, object> ToJson(ModelConfig c, ModelAccounting a) => new()

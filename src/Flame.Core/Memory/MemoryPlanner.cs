@@ -15,6 +15,20 @@ namespace Flame.Memory;
 /// </summary>
 public static class MemoryPlanner
 {
+    /// <summary>The CPU process overhead (measured): see the item of that name in <see cref="Plan"/>.</summary>
+    public const long CpuProcessOverheadBytes = 61_000_000;
+
+    /// <summary>The most elements of one parameter tensor on this rank: the embedding or output layer [V, h], a layer's
+    /// routed experts' gate_up [E/ep, h, 2F_exp], or a dense FFN's gate_up [h, 2F] (each one tensor in Model/).</summary>
+    public static long LargestParameter(MemoryRequest r)
+    {
+        var m = r.Model;
+        long largest = (long)m.PaddedVocab * m.Hidden;
+        if (m.MoeLayerCount > 0) largest = Math.Max(largest, (long)(m.Experts / r.Layout.Expert) * m.Hidden * 2 * m.ExpertFfn);
+        if (m.DenseLayerCount > 0) largest = Math.Max(largest, (long)m.Hidden * 2 * m.DenseFfn);
+        return largest;
+    }
+
     public static MemoryPlan Plan(MemoryRequest r)
     {
         var m = r.Model;
@@ -52,7 +66,24 @@ public static class MemoryPlanner
         Act("logits: fp32 cast", r.Bf16 ? rows * v * 4 : 0, $"[{Rows(r)}, V] fp32");
         Act("logits: log-softmax", rows * v * 4, $"[{Rows(r)}, V] fp32, saved by cross_entropy");
 
-        items.Add(LargestTransient(r, perLayer));
+        var transient = LargestTransient(r, perLayer);
+        items.Add(transient);
+        if (r.Cpu)
+            // Measured mechanism: Runtime/HostMemory keeps the heap (no mmap, no trim), so the holes one step's largest
+            // transient leaves are filled by the next step's forward activations, and that transient is placed again on
+            // fresh heap in the next backward. Seen with glibc's mallinfo2 in a demo (vocab 50304, 4 x 512) step: the
+            // second backward grew the heap by exactly the loss backward's two [T, V] fp32 gradients (825 MB) while
+            // 791 MB lay free in holes; with FLAME_HOST_MEMORY=release the peak was 2,168 MB instead of 2,874-2,879 MB.
+            items.Add(new("CPU heap: the largest transient placed again", MemoryKind.Transient, transient.Bytes,
+                $"{transient.Counts} (Runtime/HostMemory's kept heap cannot reuse its holes for it)"));
+        if (r.Cpu)
+            // Measured, not derived: the resident memory a CPU step adds beyond every tensor above, taken from the demo
+            // preset at micro-batch 2 x 128 (5 M parameters, so tensors are a small part of it: 205.0-212.2 MB measured - 147.7 MB planned with the item above, fp32, 2026-12-08): libtorch's code pages
+            // touched by the first step, the TorchScript units (grouped GEMM, fused AdamW) compiled on first use, OpenMP
+            // and autograd thread stacks and kernel scratch, and glibc's free chunks that Runtime/HostMemory keeps
+            // (bench/RESULTS.md, "Memory planner against measured peaks"). CUDA plans have no such item.
+            items.Add(new("CPU process overhead (measured)", MemoryKind.Transient, CpuProcessOverheadBytes,
+                "resident memory of a demo 2 x 128 step beyond its planned tensors (code pages, TorchScript, threads, malloc)"));
         return new MemoryPlan(r, items);
     }
 
@@ -162,10 +193,9 @@ public static class MemoryPlanner
         }
         long experts = ModelAccounting.RoutedExpertParameterCount(m);
         long local = ModelAccounting.Of(m).TotalParams - experts + experts / r.Layout.Expert;
-        // GradientClipping.ClipGlobalNorm: g.square() of every gradient, all held by its dispose scope until the norm
-        // is summed (the replicated optimizer's clip; the distributed one squares only its shards), fp32.
+        // GradientClipping: g.square() of one gradient at a time, freed once summed (fp32): the largest gradient's.
         if (!(r.DistributedOptimizer && r.Layout.World > 1))
-            candidates.Add(("gradient clipping: squared gradients fp32 (held until the norm is summed)", 4 * local));
+            candidates.Add(("gradient clipping: the largest gradient's square fp32", 4 * LargestParameter(r)));
         if (r.DistributedOptimizer && r.Layout.World > 1)
             // DistributedOptimizer: the flattened gradients it reduce-scatters, then the all-gathered parameters, fp32.
             candidates.Add(("distributed optimizer: flattened gradients / gathered parameters fp32", 4 * local));

@@ -6,11 +6,12 @@ namespace Flame.Memory;
 /// <summary>
 /// One rank's training step as the planner sees it: the model, the micro-batch [MicroBatch, Sequence], the compute
 /// dtype (bf16: fp32 masters with bf16 copies and activations; fp32: no copies), the data x expert layout, and the
-/// memory options of <c>training.recompute</c>, <c>training.loss_chunk</c> and <c>parallel.distributed_optimizer</c>.
+/// memory options of <c>training.recompute</c>, <c>training.loss_chunk</c> and <c>parallel.distributed_optimizer</c>;
+/// <paramref name="Cpu"/>: the step runs on the host (libtorch's CPU allocator, measured as the process's resident memory).
 /// </summary>
 public sealed record MemoryRequest(
     ModelConfig Model, int MicroBatch, int Sequence, bool Bf16, ParallelLayout Layout,
-    bool DistributedOptimizer = false, RecomputeMode Recompute = RecomputeMode.None, int LossChunk = 0)
+    bool DistributedOptimizer = false, RecomputeMode Recompute = RecomputeMode.None, int LossChunk = 0, bool Cpu = false)
 {
     /// <summary>Tokens of one micro-batch: B x S.</summary>
     public long Tokens => (long)MicroBatch * Sequence;

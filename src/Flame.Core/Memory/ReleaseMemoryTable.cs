@@ -45,7 +45,7 @@ public static class ReleaseMemoryTable
         foreach (var r in rows)
         {
             var fix = MemoryAdvice.Smallest(r.OneGpuAdvice);
-            string fits = r.OneGpu.TotalBytes <= deviceBytes ? "fits" : fix is not null ? $"`{fix.Setting}` ({DeviceMemory.Gb(fix.TotalBytes)} GB)"
+            string fits = r.OneGpu.TotalBytes <= deviceBytes ? "fits" : fix is not null ? (fix.Gpus > 1 ? $"needs {fix.Gpus} GPUs: " : "") + $"`{fix.Setting}` ({DeviceMemory.Gb(fix.TotalBytes)} GB)"
                 : r.OneGpuAdvice.Count > 0 ? $"nothing alone; all together {DeviceMemory.Gb(r.OneGpuAdvice[^1].TotalBytes)} GB" : "does not fit";
             lines.Add($"| {r.Preset} | {r.MicroBatch} x {r.Sequence} | {DeviceMemory.Gb(r.Release.TotalBytes)} GB | " +
                 $"{DeviceMemory.Gb(r.Release.StateBytes)} / {DeviceMemory.Gb(r.Release.ActivationBytes + r.Release.TransientBytes)} | " +

@@ -26,10 +26,10 @@ public static class GradientClipping
         if (grads.Count + shardGrads.Count == 0) return zeros(1).squeeze();
         using var scope = NewDisposeScope();
         var device = (grads.Count > 0 ? grads[0] : shardGrads[0]).device;
-        var squares = grads.Count > 0 ? stack(grads.Select(g => g.to(ScalarType.Float32).square().sum())).sum() : zeros(1, device: device).squeeze();
+        var squares = grads.Count > 0 ? SumOfSquares(grads) : zeros(1, device: device).squeeze();
         if (shardGrads.Count > 0)
         {
-            var shardSquares = stack(shardGrads.Select(g => g.to(ScalarType.Float32).square().sum())).sum().unsqueeze(0);
+            var shardSquares = SumOfSquares(shardGrads).unsqueeze(0);
             sumOverShards?.Invoke(shardSquares);
             squares = squares + shardSquares.squeeze();
         }
@@ -44,9 +44,26 @@ public static class GradientClipping
     public static Tensor ClipShards(IReadOnlyList<Tensor> blocks, double maxNorm, Action<Tensor> sumOverRanks)
     {
         using var scope = NewDisposeScope();
-        var squares = stack(blocks.Select(g => g.to(ScalarType.Float32).square().sum())).sum().unsqueeze(0);
+        var squares = SumOfSquares(blocks).unsqueeze(0);
         sumOverRanks(squares);
         return Clip(squares.squeeze(), blocks, maxNorm).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The sum over <paramref name="grads"/> of each one's sum of squares (fp32), the same arithmetic as
+    /// stack(g.square().sum()).sum(), but each square is freed as soon as it is summed: holding them all in the caller's
+    /// dispose scope cost 4 bytes a parameter at the step's peak (bench/RESULTS.md, "Memory planner against measured
+    /// peaks"); now the most alive at once is the largest gradient's square.
+    /// </summary>
+    static Tensor SumOfSquares(IReadOnlyList<Tensor> grads)
+    {
+        var sums = new Tensor[grads.Count];
+        for (int i = 0; i < grads.Count; i++)
+        {
+            using var inner = NewDisposeScope();
+            sums[i] = grads[i].to(ScalarType.Float32).square().sum().MoveToOuterDisposeScope();
+        }
+        return stack(sums).sum();
     }
 
     /// <summary>Scales <paramref name="grads"/> by min(1, max/(norm+1e-6)) for the norm sqrt(<paramref name="squares"/>), which it returns.</summary>

@@ -19,7 +19,7 @@ public static class MemoryFit
     /// <summary>The planner's request for the step a training config runs on <paramref name="device"/>.</summary>
     public static MemoryRequest RequestFor(TrainingConfig config, ModelConfig model, Device device) =>
         new(model, config.MicroBatch, config.Sequence, ComputeTarget.DefaultComputeType(device) == ScalarType.BFloat16, config.Parallel.Layout,
-            config.Parallel.DistributedOptimizer, config.Recompute, config.LossChunk);
+            config.Parallel.DistributedOptimizer, config.Recompute, config.LossChunk, Cpu: device.type != DeviceType.CUDA);
 
     /// <summary>Checks the plan against the device's free memory (unknown: nothing is checked); <paramref name="warn"/> hears a predicted shortfall.</summary>
     public static void Require(MemoryRequest request, Device device, Action<string>? warn = null)

@@ -48,9 +48,10 @@ public class MemoryPlannerTests
             + 2 * 4 * t * 32 * c + 2 * t * h * c                                   // shared expert, MoE outputs
             + t * h * c + norm + 2 * t * v * 4;                                    // last block's output, final norm, logits
         Assert.Equal(activations, plan.ActivationBytes);
-        // The largest transient: the clip's squared gradients, 4 bytes a parameter (loss backward is 8 x 16 x 128).
-        Assert.Equal(4 * parameters, plan.TransientBytes);
-        Assert.Equal(16 * parameters + activations + 4 * parameters, plan.TotalBytes);
+        // The largest transient: the clip's square of the largest gradient, the experts' gate_up 8 x 32 x 2 x 16 fp32
+        // (loss backward is 8 x 16 x 128 = 16,384 bytes).
+        Assert.Equal(4 * 8 * 32 * 2 * 16, plan.TransientBytes);
+        Assert.Equal(16 * parameters + activations + 4 * 8 * 32 * 2 * 16, plan.TotalBytes);
         Assert.Equal(plan.TotalBytes, plan.Items.Sum(i => i.Bytes));
     }
 
@@ -101,7 +102,7 @@ public class MemoryPlannerTests
         Assert.True(fix.TotalBytes <= device);
         Assert.Equal(advice.First(a => a.Fits), fix);
 
-        // State-bound: 4096 experts (4.4 billion parameters, 20 bytes each at the clip) need expert parallelism, not a smaller batch.
+        // State-bound: 4096 experts (4.4 billion parameters, 16 bytes each of state) need expert parallelism, not a smaller batch.
         var huge = request with { Model = ModelOverrides.Apply(ModelPresets.Get("flame-moe-38m"), ["experts=4096"]), MicroBatch = 1 };
         var hugeFix = MemoryAdvice.Smallest(MemoryAdvice.For(huge, 80_000_000_000));
         Assert.NotNull(hugeFix);

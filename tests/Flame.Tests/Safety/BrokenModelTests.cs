@@ -78,11 +78,12 @@ public class BrokenModelTests
         // = 108,134,400,000 expert parameters, x 16 bytes (fp32 weights, gradients, AdamW's two moments) = 1.73 TB of state.
         var model = Flame.Model.ModelOverrides.Apply(Flame.Model.ModelPresets.Get("flame-moe-38m"), ["experts=100000"]);
         Assert.Equal(108_134_400_000, Flame.Model.ModelAccounting.RoutedExpertParameterCount(model));
-        var plan = Flame.Memory.MemoryPlanner.Plan(new Flame.Memory.MemoryRequest(model, 2, 16, Bf16: false, Flame.Distributed.ParallelLayout.Single));
+        var plan = Flame.Memory.MemoryPlanner.Plan(new Flame.Memory.MemoryRequest(model, 2, 16, Bf16: false, Flame.Distributed.ParallelLayout.Single, Cpu: true));
         Assert.Equal(16L * Flame.Model.ModelAccounting.Of(model).TotalParams, plan.StateBytes);
         double expected = plan.TotalBytes;
-        // 16 bytes a parameter of state, plus the clip's squared gradients (4 bytes a parameter), plus small activations.
-        Assert.InRange(expected, 2.16e12, 2.18e12);
+        // 16 bytes a parameter of state, plus the clip's square of the largest gradient (a layer's experts' gate_up,
+        // 100000 x 256 x 352 x 4 = 36 GB), counted twice on the CPU's kept heap, plus small activations.
+        Assert.InRange(expected, 1.80e12, 1.82e12);
 
         var before = FolderSnapshot.Of(dir.Path);
         var (code, _, err) = TinyRun.Flame("train", "--out", run, "--set", $"data.path={prefix}", "--set", "model.preset=flame-moe-38m",
