@@ -1,0 +1,69 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Flame.Model;
+
+/// <summary>
+/// Selective activation recompute of one small local op (Megatron's --recompute-granularity selective): the forward
+/// runs <c>op</c> without autograd in its own dispose scope and keeps only the op's inputs; the backward runs it again
+/// with autograd on, from detached copies of those inputs, and returns the gradient of each input that requires one
+/// (through <c>autograd.grad</c>, so nothing accumulates into a parameter's <c>.grad</c> here: weights are inputs,
+/// passed in the compute dtype as <see cref="WeightCasts"/> hands them out, and their gradients flow back through
+/// the cast to the fp32 master as without recompute).
+/// The op must be a pure function of its tensor inputs: no collectives (the expert-parallel all-to-alls stay outside),
+/// no phase marks, no random op (the model has no dropout, so no RNG state is saved). On the CPU the recompute runs the
+/// same kernels on the same inputs and equals the first forward bit for bit.
+/// Outside autograd (evaluation, generation) or when no input requires a gradient the op simply runs.
+/// </summary>
+sealed class CheckpointedOp : autograd.MultiTensorFunction<CheckpointedOp>
+{
+    public override string Name => nameof(CheckpointedOp);
+
+    public static Tensor Run(Func<Tensor[], Tensor> op, params Tensor[] inputs)
+    {
+        if (!is_grad_enabled() || !inputs.Any(t => t.requires_grad)) return op(inputs);
+        var vars = new object[inputs.Length + 1];
+        vars[0] = op;
+        for (int i = 0; i < inputs.Length; i++) vars[i + 1] = inputs[i];
+        return apply(vars)[0];
+    }
+
+    public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var op = (Func<Tensor[], Tensor>)vars[0];
+        var inputs = vars.Skip(1).Cast<Tensor>().ToArray();
+        ctx.save_for_backward(inputs.ToList());
+        ctx.save_data("op", op);
+        ctx.save_data("needs", inputs.Select(t => t.requires_grad).ToArray());
+        using var scope = NewDisposeScope();
+        return [op(inputs).MoveToOuterDisposeScope()];
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> grads)
+    {
+        var op = (Func<Tensor[], Tensor>)ctx.get_data("op");
+        var needs = (bool[])ctx.get_data("needs");
+        var result = new List<Tensor> { null! };
+        using (var scope = NewDisposeScope())
+        {
+            var saved = ctx.get_saved_variables();
+            var inputs = saved.Select((t, i) => needs[i] ? t.detach().requires_grad_(true) : t.detach()).ToArray();
+            var wanted = inputs.Where((_, i) => needs[i]).ToList();
+            IList<Tensor> inputGrads;
+            using (enable_grad())
+            {
+                var output = op(inputs);
+                inputGrads = autograd.grad([output], wanted, [grads[0]], allow_unused: true);
+            }
+            int next = 0;
+            for (int i = 0; i < inputs.Length; i++)
+                {
+                if (!needs[i]) { result.Add(null!); continue; }
+                var g = inputGrads[next++];
+                result.Add(g is null || g.IsInvalid ? null! : g.MoveToOuterDisposeScope());
+            }
+        }
+        foreach (var g in grads) g?.Dispose();
+        return result;
+    }
+}
