@@ -25,7 +25,11 @@ sealed class CheckpointedOp : autograd.MultiTensorFunction<CheckpointedOp>
         var vars = new object[inputs.Length + 1];
         vars[0] = op;
         for (int i = 0; i < inputs.Length; i++) vars[i + 1] = inputs[i];
-        return apply(vars)[0];
+        // TorchSharp's node keeps an uninitialised empty_like of each output (to materialise a missing output gradient
+        // as zeros), made in the current dispose scope: this scope frees it at once instead of at the caller's scope's
+        // end. Gradients are not materialised (the forward says so), so the node never reads it.
+        using var scope = NewDisposeScope();
+        return apply(vars)[0].MoveToOuterDisposeScope();
     }
 
     public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
@@ -35,6 +39,7 @@ sealed class CheckpointedOp : autograd.MultiTensorFunction<CheckpointedOp>
         ctx.save_for_backward(inputs.ToList());
         ctx.save_data("op", op);
         ctx.save_data("needs", inputs.Select(t => t.requires_grad).ToArray());
+        ctx.set_materialize_grads(false);
         using var scope = NewDisposeScope();
         return [op(inputs).MoveToOuterDisposeScope()];
     }
@@ -44,6 +49,11 @@ sealed class CheckpointedOp : autograd.MultiTensorFunction<CheckpointedOp>
         var op = (Func<Tensor[], Tensor>)ctx.get_data("op");
         var needs = (bool[])ctx.get_data("needs");
         var result = new List<Tensor> { null! };
+        if (grads[0] is null || grads[0].IsInvalid) // the output fed nothing that needs a gradient
+        {
+            foreach (var _ in needs) result.Add(null!);
+            return result;
+        }
         using (var scope = NewDisposeScope())
         {
             var saved = ctx.get_saved_variables();
