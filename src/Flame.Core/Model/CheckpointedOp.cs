@@ -12,12 +12,30 @@ namespace Flame.Model;
 /// the cast to the fp32 master as without recompute).
 /// The op must be a pure function of its tensor inputs: no collectives (the expert-parallel all-to-alls stay outside),
 /// no phase marks, no random op (the model has no dropout, so no RNG state is saved). On the CPU the recompute runs the
-/// same kernels on the same inputs and equals the first forward bit for bit.
+/// same kernels on the same inputs and equals the first forward bit for bit; the gradients equal the plain backward's up
+/// to the order of a few fp32 sums (an input used twice inside the op, as the norm's fp32 input is, gets its two
+/// gradients added here, before the engine adds those of its other readers).
 /// Outside autograd (evaluation, generation) or when no input requires a gradient the op simply runs.
 /// </summary>
 sealed class CheckpointedOp : autograd.MultiTensorFunction<CheckpointedOp>
 {
     public override string Name => nameof(CheckpointedOp);
+
+    /// <summary>
+    /// The gradients the last backward on this thread returned. The engine takes its own reference to each as the
+    /// backward returns, but the managed handle would keep the tensor alive until some dispose scope ends (the step's):
+    /// that is every recomputed op's input and weight gradients of the whole backward, held at once. They are dropped at
+    /// the start of the next backward on the same thread (the autograd engine runs a device's nodes on one thread, so by
+    /// then the engine has long taken them), which leaves at most one op's gradients outstanding.
+    /// </summary>
+    [ThreadStatic] static List<Tensor>? _returned;
+
+    static void DropReturned()
+    {
+        if (_returned is null) return;
+        foreach (var t in _returned) t.Dispose();
+        _returned = null;
+    }
 
     public static Tensor Run(Func<Tensor[], Tensor> op, params Tensor[] inputs)
     {
@@ -46,6 +64,7 @@ sealed class CheckpointedOp : autograd.MultiTensorFunction<CheckpointedOp>
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> grads)
     {
+        DropReturned();
         var op = (Func<Tensor[], Tensor>)ctx.get_data("op");
         var needs = (bool[])ctx.get_data("needs");
         var result = new List<Tensor> { null! };
@@ -67,13 +86,14 @@ sealed class CheckpointedOp : autograd.MultiTensorFunction<CheckpointedOp>
             }
             int next = 0;
             for (int i = 0; i < inputs.Length; i++)
-                {
+            {
                 if (!needs[i]) { result.Add(null!); continue; }
                 var g = inputGrads[next++];
-                result.Add(g is null || g.IsInvalid ? null! : g.MoveToOuterDisposeScope());
+                result.Add(g is null || g.IsInvalid ? null! : g.DetachFromDisposeScope());
             }
         }
         foreach (var g in grads) g?.Dispose();
+        _returned = result.Where(t => t is not null).ToList();
         return result;
     }
 }
