@@ -64,7 +64,7 @@ public static class BenchCommands
             { Description = "fused (the trainer's default, optimizer.fused: torch._fused_adamw_, one kernel per group) or plain (one op at a time per parameter)", DefaultValueFactory = _ => "fused" };
         var fused = new Option<bool>("--fused-adamw") { Description = "the same as --adamw fused", Hidden = true };
         var recompute = new Option<string>("--recompute")
-            { Description = "activation recompute, as training.recompute: none (default), selective or full (keep each block's input, rerun the block in the backward)", DefaultValueFactory = _ => "none" };
+            { Description = "activation recompute, as training.recompute: none (default), selective (rerun the norms, attention core and SwiGLUs from their inputs) or full (keep each block's input, rerun the block in the backward)", DefaultValueFactory = _ => "none" };
         var perOpCasts = new Option<bool>("--per-op-casts") { Description = "cast bf16 weights in every op instead of once per step" };
         var breakdown = new Option<int>("--breakdown") { Description = "profiled steps after the timed ones, timed per phase (may synchronise)", DefaultValueFactory = _ => 0 };
         var lossChunk = new Option<int>("--loss-chunk") { Description = "tokens per chunk of the output layer and loss, as training.loss_chunk (0: the whole logits)", DefaultValueFactory = _ => 0 };

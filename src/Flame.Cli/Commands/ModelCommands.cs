@@ -85,7 +85,7 @@ public static class ModelCommands
             var type = Flame.Runtime.ComputeTarget.ParseDtype(parse.GetValue(dtype));
             bool bf16 = type is { } t ? t == TorchSharp.torch.ScalarType.BFloat16 : cuda;
             var request = new MemoryRequest(config, parse.GetValue(batch), parse.GetValue(seq) ?? config.MaxPositions, bf16,
-                ParseLayout(parse.GetValue(parallel), config), parse.GetValue(distributed), Buildable(RecomputeModes.Parse(parse.GetValue(recompute)!)),
+                ParseLayout(parse.GetValue(parallel), config), parse.GetValue(distributed), RecomputeModes.Parse(parse.GetValue(recompute)!),
                 parse.GetValue(chunk), Cpu: !cuda);
             if (request.MicroBatch < 1 || request.Sequence < 1 || request.LossChunk < 0)
                 throw new UserError("--micro-batch and --seq must be at least 1, --loss-chunk at least 0");
@@ -196,7 +196,4 @@ public static class ModelCommands
         table.AddRow($"training FLOPs / token (seq {a.Sequence})", $"{a.FlopsPerToken:E4}");
         AnsiConsole.Write(table);
     }
-
-    /// <summary>The modes the trainer can run: a plan for selective recompute would describe a run nobody can start yet.</summary>
-    static RecomputeMode Buildable(RecomputeMode mode) => mode == RecomputeMode.Selective ? throw RecomputeModes.NotBuilt(mode) : mode;
 }

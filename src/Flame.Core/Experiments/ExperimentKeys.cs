@@ -104,7 +104,7 @@ public static class ExperimentKeys
             t => t.Seed, (t, k, v) => t with { Seed = k.ParseInteger(v) }),
         Train("training.device", ConfigValueKind.Text, "auto (CUDA when present), cpu or cuda; bf16 compute with fp32 masters on CUDA, fp32 on CPU",
             t => t.Device, (t, k, v) => t with { Device = v }),
-        Train("training.recompute", ConfigValueKind.Text, "activations recomputed in the backward instead of kept: none, selective (attention core, expert SwiGLU, norms) or full (each block from its input)",
+        Train("training.recompute", ConfigValueKind.Text, "activations recomputed in the backward instead of kept: none, selective (norms, attention core, SwiGLUs of the FFN and experts) or full (each block from its input)",
             t => RecomputeModes.Name(t.Recompute), (t, k, v) => t with { Recompute = RecomputeModes.Parse(v) }),
         Train("training.loss_chunk", ConfigValueKind.Integer, "tokens per chunk of the output layer and cross-entropy, so the [tokens, vocab] logits never exist whole; 0 = all at once",
             t => t.LossChunk, (t, k, v) => t with { LossChunk = k.ParseInt32(v) }),

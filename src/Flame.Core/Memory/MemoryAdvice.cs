@@ -40,7 +40,7 @@ public static class MemoryAdvice
                 break;
             }
         }
-        // Selective recompute is modelled by the planner but not built in the trainer yet, so it is not advised.
+        if (r.Recompute == RecomputeMode.None) Try("selective recompute", "training.recompute=selective", r with { Recompute = RecomputeMode.Selective });
         if (r.Recompute != RecomputeMode.Full) Try("full recompute", "training.recompute=full", r with { Recompute = RecomputeMode.Full });
         if (r.LossChunk == 0 || r.LossChunk > AdvisedLossChunk && r.Tokens > AdvisedLossChunk)
             if (r.Tokens > AdvisedLossChunk) Try($"loss chunks of {AdvisedLossChunk} tokens", $"training.loss_chunk={AdvisedLossChunk}", r with { LossChunk = AdvisedLossChunk });

@@ -29,6 +29,12 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Selective recompute while autograd is on: the attention core, softmax(QK^T)V, keeps only q, k and v and is run
+    /// again in the backward (<see cref="CheckpointedOp"/>), so its output and logsumexp are not kept.
+    /// </summary>
+    public bool RecomputeCore { get; set; }
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -37,10 +43,12 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         var q = _rope.Apply(packed[0]);
         var k = _rope.Apply(packed[1]);
         var v = packed[2];
-        var attended = F.scaled_dot_product_attention(q, k, v, is_casual: true);
+        var attended = RecomputeCore ? CheckpointedOp.Run(Core, q, k, v) : Core([q, k, v]);
         var merged = attended.transpose(1, 2).reshape(batch, seq, hidden);
         return F.linear(merged, Casts.Of(proj, x.dtype)).MoveToOuterDisposeScope();
     }
+
+    static Tensor Core(Tensor[] qkv) => F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true);
 
     /// <summary>
     /// Inference with a KV cache: x [batch, seq, h] holds the tokens at positions cache.Length.., whose keys

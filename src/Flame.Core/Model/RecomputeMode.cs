@@ -20,8 +20,4 @@ public static class RecomputeModes
     };
 
     public static string Name(RecomputeMode mode) => Names[(int)mode];
-
-    /// <summary>Selective recompute is not built yet: refused rather than run as none.</summary>
-    public static UserError NotBuilt(RecomputeMode mode) =>
-        new($"training.recompute = {Name(mode)} is not implemented yet; use none or full");
 }

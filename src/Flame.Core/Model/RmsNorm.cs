@@ -16,11 +16,20 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    /// <summary>
+    /// Selective recompute while autograd is on: keep only the input (and the weight) and recompute the fp32
+    /// intermediates in the backward (<see cref="CheckpointedOp"/>). The output is still kept by the op that reads it.
+    /// </summary>
+    public bool Recompute { get; set; }
+
+    public override Tensor forward(Tensor x) =>
+        Recompute ? CheckpointedOp.Run(a => Normalize(a[0], a[1], _eps), x, weight) : Normalize(x, weight, _eps);
+
+    static Tensor Normalize(Tensor x, Tensor weight, double eps)
     {
         using var scope = NewDisposeScope();
         var x32 = x.to(ScalarType.Float32);
-        var normed = x32 * rsqrt(x32.square().mean([-1], keepdim: true) + _eps);
+        var normed = x32 * rsqrt(x32.square().mean([-1], keepdim: true) + eps);
         return (normed * weight).to(x.dtype).MoveToOuterDisposeScope();
     }
 }

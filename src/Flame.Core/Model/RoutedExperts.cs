@@ -83,7 +83,26 @@ public sealed class RoutedExperts : nn.Module
     /// <summary>This module's experts over rows sorted by expert; <paramref name="offsets"/> are the cumulative row ends (int32).</summary>
     public Tensor ExpertRows(Tensor rows, Tensor offsets)
     {
-        var halves = GroupedGemm.Multiply(Probe.Mark(rows, StepPhase.ExpertGemm), Casts.Of(gate_up, rows.dtype), offsets).chunk(2, dim: -1);
-        return Probe.Mark(GroupedGemm.Multiply(F.silu(halves[0]) * halves[1], Casts.Of(down, rows.dtype), offsets), StepPhase.Combine);
+        rows = Probe.Mark(rows, StepPhase.ExpertGemm);
+        var gateUp = Casts.Of(gate_up, rows.dtype);
+        var downWeight = Casts.Of(down, rows.dtype);
+        var output = Recompute ? CheckpointedOp.Run(SwiGluRows, rows, gateUp, downWeight, offsets) : SwiGluRows([rows, gateUp, downWeight, offsets]);
+        return Probe.Mark(output, StepPhase.Combine);
+    }
+
+    /// <summary>
+    /// Selective recompute while autograd is on: the two grouped GEMMs and the SwiGLU between them keep only their
+    /// input rows, the (cast) weights and the offsets; the gate_up output, silu(gate) and the product are rebuilt in
+    /// the backward (<see cref="CheckpointedOp"/>). Local to this rank: under expert parallelism the all-to-alls
+    /// stay outside. The reference dispatch keeps everything.
+    /// </summary>
+    public bool Recompute { get; set; }
+
+    /// <summary>rows, gate_up and down in the compute dtype, offsets.</summary>
+    static Tensor SwiGluRows(Tensor[] a)
+    {
+        using var scope = NewDisposeScope();
+        var halves = GroupedGemm.Multiply(a[0], a[1], a[3]).chunk(2, dim: -1);
+        return GroupedGemm.Multiply(F.silu(halves[0]) * halves[1], a[2], a[3]).MoveToOuterDisposeScope();
     }
 }

@@ -24,10 +24,26 @@ public sealed class SwiGluFfn : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Selective recompute while autograd is on: keep only the input and the (cast) weights; the gate_up output,
+    /// silu(gate) and the product are rebuilt in the backward with both projections (<see cref="CheckpointedOp"/>).
+    /// </summary>
+    public bool Recompute { get; set; }
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var halves = F.linear(x, Casts.Of(gate_up, x.dtype)).chunk(2, dim: -1);
-        return F.linear(F.silu(halves[0]) * halves[1], Casts.Of(down, x.dtype)).MoveToOuterDisposeScope();
+        var gateUp = Casts.Of(gate_up, x.dtype);
+        var downWeight = Casts.Of(down, x.dtype);
+        var output = Recompute ? CheckpointedOp.Run(Compute, x, gateUp, downWeight) : Compute([x, gateUp, downWeight]);
+        return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>x, gate_up and down in the compute dtype.</summary>
+    static Tensor Compute(Tensor[] a)
+    {
+        using var scope = NewDisposeScope();
+        var halves = F.linear(a[0], a[1]).chunk(2, dim: -1);
+        return F.linear(F.silu(halves[0]) * halves[1], a[2]).MoveToOuterDisposeScope();
     }
 }

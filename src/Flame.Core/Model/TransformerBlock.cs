@@ -25,12 +25,27 @@ public sealed class TransformerBlock : nn.Module<Tensor, (Tensor Hidden, MoeOutp
 
     /// <summary>
     /// Activation recompute while autograd is on (training): <see cref="RecomputeMode.Full"/> keeps only this block's
-    /// input and runs the block again in the backward (<see cref="BlockCheckpoint"/>). The math is the same either way.
+    /// input and runs the block again in the backward (<see cref="BlockCheckpoint"/>); <see cref="RecomputeMode.Selective"/>
+    /// recomputes the cheap, memory-heavy ops from their inputs (<see cref="CheckpointedOp"/>): both RMSNorms, the
+    /// attention core and the SwiGLUs (dense FFN, shared expert, routed experts). The math is the same either way.
     /// </summary>
     public RecomputeMode Recompute
     {
         get => _recompute;
-        set => _recompute = value == RecomputeMode.Selective ? throw RecomputeModes.NotBuilt(value) : value;
+        set
+        {
+            _recompute = value;
+            bool selective = value == RecomputeMode.Selective;
+            attention_norm.Recompute = selective;
+            attention.RecomputeCore = selective;
+            ffn_norm.Recompute = selective;
+            if (ffn is not null) ffn.Recompute = selective;
+            if (moe is not null)
+            {
+                moe.experts.Recompute = selective;
+                if (moe.shared_expert is not null) moe.shared_expert.Recompute = selective;
+            }
+        }
     }
     RecomputeMode _recompute = RecomputeMode.None;
 

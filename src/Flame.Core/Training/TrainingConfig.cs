@@ -99,7 +99,6 @@ public sealed record TrainingConfig
         if ((double)Iterations * GlobalBatch > MaxSamples)
             throw new UserError($"training.iterations {Iterations} x training.global_batch {GlobalBatch} = {(double)Iterations * GlobalBatch:G4} samples, " +
                 $"more than the {MaxSamples:N0} a training stream can index");
-        if (Recompute == RecomputeMode.Selective) throw RecomputeModes.NotBuilt(Recompute);
         return this;
     }
 }

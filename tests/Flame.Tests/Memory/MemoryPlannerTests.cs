@@ -96,7 +96,7 @@ public class MemoryPlannerTests
         long device = plan.TotalBytes / 2;
         var advice = MemoryAdvice.For(request, device);
         Assert.StartsWith("micro-batch", advice[0].Change);
-        Assert.Equal("training.recompute=full", advice[1].Setting); // selective is not advised until the trainer builds it
+        Assert.Equal("training.recompute=selective", advice[1].Setting);
         var fix = MemoryAdvice.Smallest(advice);
         Assert.NotNull(fix);
         Assert.True(fix.TotalBytes <= device);
