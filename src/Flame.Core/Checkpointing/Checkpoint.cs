@@ -23,7 +23,7 @@ public static class Checkpoint
     /// </summary>
     public static string? Save(CheckpointStore store, long step, string configJson, FlameModel model, ProcessGroups groups, IOptimizerState? optimizer)
     {
-        var sharded = ShardedHandles(model, groups.Layout);
+        var sharded = Parallelizer.ShardedHandles(model, groups.Layout);
         var entries = model.state_dict().Select(kv => sharded.Contains(kv.Value.Handle)
             ? new TorchSharpStateFiles.ModuleEntry(kv.Key, () => groups.Expert.AllGather(kv.Value))
             : new TorchSharpStateFiles.ModuleEntry(kv.Key, () => kv.Value)).ToList();
@@ -69,7 +69,7 @@ public static class Checkpoint
         string Mismatch(string detail) =>
             $"{path} does not match {ModelConfigJson.FileName} beside it ({detail}); was model.json edited? Restore it or use another checkpoint";
         var targets = model.state_dict();
-        var sharded = ShardedHandles(model, groups.Layout);
+        var sharded = Parallelizer.ShardedHandles(model, groups.Layout);
         int index = groups.Layout.ExpertRank(groups.World.Rank), seen = 0;
         try
         {
@@ -92,9 +92,6 @@ public static class Checkpoint
         }
         if (seen != targets.Count) throw new UserError(Mismatch($"it has {seen} of the model's {targets.Count} tensors"));
     }
-
-    static HashSet<nint> ShardedHandles(FlameModel model, ParallelLayout layout) =>
-        Parallelizer.ShardedParameters(model, layout).Select(p => p.Handle).ToHashSet();
 }
 
 /// <summary>Rank i of an expert group holds rows [i * E/ep, (i+1) * E/ep) of every stacked expert tensor.</summary>

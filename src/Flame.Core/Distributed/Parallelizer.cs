@@ -27,4 +27,8 @@ public static class Parallelizer
     /// <summary>The parameters each rank holds a different slice of (the routed experts), when experts are split.</summary>
     public static IReadOnlyList<Tensor> ShardedParameters(FlameModel model, ParallelLayout layout) =>
         layout.Expert == 1 ? [] : model.MoeLayers.SelectMany(m => new Tensor[] { m.experts.gate_up, m.experts.down }).ToList();
+
+    /// <summary>The handles of <see cref="ShardedParameters"/>, to tell a tensor of the model's state apart.</summary>
+    public static HashSet<nint> ShardedHandles(FlameModel model, ParallelLayout layout) =>
+        ShardedParameters(model, layout).Select(p => p.Handle).ToHashSet();
 }

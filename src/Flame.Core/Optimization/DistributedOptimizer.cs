@@ -36,7 +36,7 @@ public sealed class DistributedOptimizer : TrainingOptimizer
 
     public DistributedOptimizer(FlameModel model, ProcessGroups groups, OptimizerSettings settings, double lr) : base(groups, settings)
     {
-        _expertSplit = Parallelizer.ShardedParameters(model, groups.Layout).Select(p => p.Handle).ToHashSet();
+        _expertSplit = Parallelizer.ShardedHandles(model, groups.Layout);
         var all = model.parameters().Cast<Tensor>().ToList();
         _order = all.Where(p => p.dim() > 1).Concat(all.Where(p => p.dim() <= 1)).ToList();
         var decay = new List<Parameter>();

@@ -64,24 +64,30 @@ public class RecomputeTests
         }
     }
 
-    [Fact]
-    public void FullRecomputeReusesTheStepsBf16WeightCasts()
+    [Theory]
+    [InlineData(RecomputeMode.Full)]
+    [InlineData(RecomputeMode.Selective)]
+    public void RecomputeReusesTheStepsBf16WeightCasts(RecomputeMode mode)
     {
         var kept = Train(RecomputeMode.None, ScalarType.BFloat16);
-        var recomputed = Train(RecomputeMode.Full, ScalarType.BFloat16);
-        // The first (no-grad) forward keeps its casts, made with autograd on, and the recompute reuses them:
-        // as many casts held as without recompute, and the same numbers.
+        var recomputed = Train(mode, ScalarType.BFloat16);
+        // Full: the first (no-grad) forward keeps its casts, made with autograd on, and the recompute reuses them.
+        // Selective: the casts are made outside the recomputed ops and handed to them as inputs.
+        // Either way as many casts held as without recompute, and the same numbers.
         Assert.Equal(kept.CastsHeld, recomputed.CastsHeld);
         Assert.Equal(kept.Losses, recomputed.Losses);
+        // Bit-identical: in bf16 each norm reads its input once (through the fp32 copy), so no sum is reordered.
         for (int i = 0; i < kept.Grads.Length; i++)
             Assert.True(kept.Grads[i].Grad.eq(recomputed.Grads[i].Grad).all().item<bool>(), $"{kept.Grads[i].Name}: bf16 gradients differ");
     }
 
-    [Fact]
-    public void WithoutAutogradFullRecomputeRunsThePlainForward()
+    [Theory]
+    [InlineData(RecomputeMode.Full)]
+    [InlineData(RecomputeMode.Selective)]
+    public void WithoutAutogradRecomputeRunsThePlainForward(RecomputeMode mode)
     {
         manual_seed(53);
-        using var model = new FlameModel(TinyModels.Moe) { Recompute = RecomputeMode.Full };
+        using var model = new FlameModel(TinyModels.Moe) { Recompute = mode };
         var tokens = randint(0, 100, [2, 9]);
         using var _ = no_grad();
         var output = model.forward(tokens);
@@ -139,32 +145,6 @@ public class RecomputeTests
         var recomputed = Dense(RecomputeMode.Selective);
         Assert.Equal(kept.Loss, recomputed.Loss);
         AssertGradientsClose(kept.Grads, recomputed.Grads);
-    }
-
-    [Fact]
-    public void SelectiveRecomputeReusesTheStepsBf16WeightCasts()
-    {
-        var kept = Train(RecomputeMode.None, ScalarType.BFloat16);
-        var recomputed = Train(RecomputeMode.Selective, ScalarType.BFloat16);
-        // The casts are made outside the recomputed ops and handed to them as inputs: as many held, the same numbers.
-        Assert.Equal(kept.CastsHeld, recomputed.CastsHeld);
-        Assert.Equal(kept.Losses, recomputed.Losses);
-        // Bit-identical here: in bf16 each norm reads its input once (through the fp32 copy), so no sum is reordered.
-        for (int i = 0; i < kept.Grads.Length; i++)
-            Assert.True(kept.Grads[i].Grad.eq(recomputed.Grads[i].Grad).all().item<bool>(), $"{kept.Grads[i].Name}: bf16 gradients differ");
-    }
-
-    [Fact]
-    public void WithoutAutogradSelectiveRecomputeRunsThePlainForward()
-    {
-        manual_seed(53);
-        using var model = new FlameModel(TinyModels.Moe) { Recompute = RecomputeMode.Selective };
-        var tokens = randint(0, 100, [2, 9]);
-        using var _ = no_grad();
-        var output = model.forward(tokens);
-        Assert.False(output.Logits.requires_grad);
-        model.Recompute = RecomputeMode.None;
-        Assert.True(model.forward(tokens).Logits.eq(output.Logits).all().item<bool>());
     }
 
     [Fact]
