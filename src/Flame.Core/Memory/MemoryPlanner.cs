@@ -6,7 +6,7 @@ namespace Flame.Memory;
 /// Predicts the peak bytes of one rank's training step (<see cref="Training.TrainingStep.Run"/>) from the shapes alone.
 /// The peak is taken as: state (fp32 masters, the step's bf16 weight copies, fp32 gradients, which stay allocated
 /// between steps, and the optimizer's state) + every activation the forward keeps for the backward (what autograd
-/// saves, and what the step's dispose scope holds until the step ends) + the largest transient buffer of the step.
+/// saves, and what the micro-batch's dispose scope holds until it ends) + the largest transient buffer of the step.
 /// T = micro-batch x seq tokens, c = bytes of the compute dtype (bf16 2, fp32 4), h hidden, V padded vocab, k top-k,
 /// F, F_exp, F_sh the dense, expert and shared-expert widths. Parameter counts come from <see cref="ModelAccounting"/>.
 /// Recompute and loss chunking follow Megatron: full keeps each block's input only and rebuilds one block at a time in
